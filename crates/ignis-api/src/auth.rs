@@ -1,0 +1,99 @@
+//! Authentication middleware: reads the body (bounded), verifies SigV4 against the caller's secret,
+//! and hands the handler a request carrying the [`Caller`] and the already-read body.
+
+use std::time::SystemTime;
+
+use axum::body::{Body, Bytes};
+use axum::extract::{Request, State};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use http_body_util::BodyExt;
+use ignis_core::{AwsError, ErrorKind};
+
+use crate::error::error_response;
+use crate::sigv4;
+use crate::state::{Caller, SharedState};
+
+/// Largest request body accepted (a 50 MB zip, base64-encoded, inside JSON).
+pub const MAX_REQUEST_BYTES: usize = 70_167_211;
+
+/// Paths served without SigV4 (they carry their own authorization or none is needed).
+fn is_public(path: &str) -> bool {
+    path == "/health" || path.starts_with(crate::presign::CODE_PATH_PREFIX)
+}
+
+/// Verify the signature of every request except the public paths.
+pub async fn authenticate(State(state): State<SharedState>, req: Request, next: Next) -> Response {
+    let request_id = ignis_crypto::ids::uuid_v4().unwrap_or_default();
+    let mut resp = if is_public(req.uri().path()) {
+        next.run(req).await
+    } else {
+        match verify(&state, req).await {
+            Ok(req) => next.run(req).await,
+            Err(e) => error_response(&e),
+        }
+    };
+    if let Ok(v) = request_id.parse() {
+        resp.headers_mut().insert("x-amzn-requestid", v);
+    }
+    resp
+}
+
+async fn verify(state: &SharedState, req: Request) -> Result<Request, AwsError> {
+    let (mut parts, body) = req.into_parts();
+    let body = read_body(body).await?;
+    let raw_path = parts.uri.path().to_string();
+    let raw_query = parts.uri.query().map(str::to_string);
+    let request = sigv4::RequestParts {
+        method: parts.method.as_str(),
+        raw_path: &raw_path,
+        raw_query: raw_query.as_deref(),
+        headers: &parts.headers,
+        body: &body,
+    };
+    let claim = sigv4::parse(&request)?;
+    let (secret, principal) = state
+        .credential(&claim.access_key_id)
+        .await
+        .map_err(|e| {
+            tracing::error!(error = %e, "credential lookup failed");
+            AwsError::internal()
+        })?
+        .ok_or_else(|| {
+            AwsError::new(
+                ErrorKind::UnrecognizedClient,
+                "The security token included in the request is invalid.",
+            )
+        })?;
+    sigv4::verify(&request, &claim, &secret, SystemTime::now())?;
+    parts.extensions.insert(Caller {
+        access_key_id: claim.access_key_id,
+        principal_arn: principal,
+    });
+    Ok(Request::from_parts(parts, Body::from(body)))
+}
+
+async fn read_body(body: Body) -> Result<Bytes, AwsError> {
+    let limited = http_body_util::Limited::new(body, MAX_REQUEST_BYTES);
+    match limited.collect().await {
+        Ok(c) => Ok(c.to_bytes()),
+        Err(e) if e.is::<http_body_util::LengthLimitError>() => Err(AwsError::new(
+            ErrorKind::RequestEntityTooLarge,
+            format!("Request must be smaller than {MAX_REQUEST_BYTES} bytes for the operation"),
+        )),
+        Err(_) => Err(AwsError::new(
+            ErrorKind::InvalidRequestContent,
+            "Could not read the request body",
+        )),
+    }
+}
+
+/// Body of a request whose middleware already read it (cheap: the bytes are shared).
+pub async fn body_bytes(body: Body) -> Bytes {
+    body.collect().await.map(|c| c.to_bytes()).unwrap_or_default()
+}
+
+/// Respond 200 "ok" for health checks.
+pub async fn health() -> impl IntoResponse {
+    ([("content-type", "application/json")], "{\"status\":\"ok\"}")
+}

@@ -1,0 +1,70 @@
+//! Shared state of the HTTP frontend.
+
+use std::collections::HashMap;
+use std::sync::{Arc, RwLock};
+
+use ignis_store::{ArtifactStore, MetaStore};
+
+/// Identity of an authenticated caller.
+#[derive(Debug, Clone)]
+pub struct Caller {
+    /// Access key used to sign the request.
+    pub access_key_id: String,
+    /// Principal ARN (the account root for the admin key).
+    pub principal_arn: String,
+}
+
+/// Everything handlers need.
+#[derive(Debug)]
+pub struct AppState {
+    /// Metadata repository.
+    pub meta: MetaStore,
+    /// Encrypted artifact store.
+    pub artifacts: ArtifactStore,
+    /// Region this server answers for.
+    pub region: String,
+    /// Account id of this server's single account.
+    pub account: String,
+    /// Key that signs presigned code download URLs (random per process: URLs die with it).
+    pub presign_key: [u8; 32],
+    /// Access key id → (secret, principal) cache in front of the store.
+    pub credentials: RwLock<HashMap<String, (String, String)>>,
+}
+
+/// Handle passed to handlers.
+pub type SharedState = Arc<AppState>;
+
+impl AppState {
+    /// Build the state around opened stores.
+    pub fn new(
+        meta: MetaStore,
+        artifacts: ArtifactStore,
+        region: String,
+        account: String,
+    ) -> Result<Self, ignis_crypto::CryptoError> {
+        Ok(Self {
+            meta,
+            artifacts,
+            region,
+            account,
+            presign_key: ignis_crypto::random_array::<32>()?,
+            credentials: RwLock::new(HashMap::new()),
+        })
+    }
+
+    /// Secret and principal of an access key, from the cache or the store.
+    pub async fn credential(&self, access_key_id: &str) -> Result<Option<(String, String)>, ignis_store::StoreError> {
+        if let Ok(cache) = self.credentials.read() {
+            if let Some(hit) = cache.get(access_key_id) {
+                return Ok(Some(hit.clone()));
+            }
+        }
+        let found = self.meta.get_credential(access_key_id).await?;
+        if let Some(found) = &found {
+            if let Ok(mut cache) = self.credentials.write() {
+                cache.insert(access_key_id.to_string(), found.clone());
+            }
+        }
+        Ok(found)
+    }
+}
