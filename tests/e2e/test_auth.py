@@ -6,6 +6,12 @@ import datetime as dt
 import json
 import os
 import stat
+import urllib.error
+import urllib.request
+
+import botocore.auth
+from botocore.awsrequest import AWSRequest
+from botocore.credentials import Credentials
 
 from helpers import (
     REGION,
@@ -90,22 +96,17 @@ def test_body_changed_after_signing(server):
 
 
 def test_query_changed_after_signing(server):
-    # sign one query string, send another
-    status, headers, body = signed_request(server, "GET", LIST_PATH + "?MaxItems=1",
-                                           headers={})  # baseline must work
-    assert status == 200, body
-    from botocore.awsrequest import AWSRequest
-    import botocore.auth
-    from botocore.credentials import Credentials
-    import urllib.request
-    import urllib.error
-
+    """Sign ?MaxItems=1, send ?MaxItems=2 with the same headers: the signature no longer matches."""
     req = AWSRequest(method="GET", url=server.endpoint + LIST_PATH + "?MaxItems=1")
     botocore.auth.SigV4Auth(Credentials(*server.credentials), "lambda", REGION).add_auth(req)
     prepared = req.prepare()
+    with urllib.request.urlopen(urllib.request.Request(prepared.url, headers=dict(prepared.headers)),
+                                timeout=10) as r:
+        assert r.status == 200
     tampered = prepared.url.replace("MaxItems=1", "MaxItems=2")
     try:
-        with urllib.request.urlopen(urllib.request.Request(tampered, headers=dict(prepared.headers)), timeout=10) as r:
+        with urllib.request.urlopen(urllib.request.Request(tampered, headers=dict(prepared.headers)),
+                                    timeout=10) as r:
             got = (r.status, {k.lower(): v for k, v in r.headers.items()}, r.read())
     except urllib.error.HTTPError as e:
         got = (e.code, {k.lower(): v for k, v in e.headers.items()}, e.read())

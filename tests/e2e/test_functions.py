@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import datetime as dt
 import urllib.parse
+from pathlib import Path
 
 import pytest
-from botocore.exceptions import ClientError
 
 from helpers import (
     ACCOUNT,
@@ -227,39 +227,32 @@ def test_code_location_is_function_specific(lam, cleanup):
     assert status == 403, f"URL with another function's authorization answered {status}"
 
 
-def test_code_location_expired_is_refused(server, lam, fn):
-    """Re-sign the Location as AWS presigned URLs are (SigV4 query auth, X-Amz-Expires) at a time
-    20 minutes in the past: a URL valid for 10 minutes from then has expired."""
-    from unittest import mock
+LIBFAKETIME = Path("/usr/lib/x86_64-linux-gnu/faketime/libfaketime.so.1")
 
-    import botocore.auth
-    from botocore.awsrequest import AWSRequest
-    from botocore.credentials import Credentials
 
-    loc = lam.get_function(FunctionName=fn)["Code"]["Location"]
-    parts = urllib.parse.urlsplit(loc)
-    q = dict(urllib.parse.parse_qsl(parts.query))
-    if "X-Amz-Credential" not in q or "X-Amz-Expires" not in q:
-        pytest.skip("Code.Location is not a SigV4 query-signed URL; expiry checked only for that scheme")
-    expires = int(q["X-Amz-Expires"])
-    assert 0 < expires <= 7 * 24 * 3600
-    _ak, _date, region, service, _ = q["X-Amz-Credential"].split("/")
-    kept = [(k, v) for k, v in urllib.parse.parse_qsl(parts.query) if not k.startswith("X-Amz-")]
-    base = parts._replace(query=urllib.parse.urlencode(kept)).geturl()
-
-    def presign(at: dt.datetime) -> str:
-        req = AWSRequest(method="GET", url=base)
-        signer = botocore.auth.SigV4QueryAuth(Credentials(*server.credentials), service, region, expires=expires)
-        with mock.patch("botocore.auth.get_current_datetime", return_value=at.replace(tzinfo=None)):
-            signer.add_auth(req)
-        return req.prepare().url
-
-    now = dt.datetime.now(dt.timezone.utc)
-    status_now, body_now = http_get(presign(now))
-    if status_now != 200:
-        pytest.skip("artifact URLs are not signed with the caller's credentials; cannot forge an old one")
-    status_old, _ = http_get(presign(now - dt.timedelta(seconds=expires + 1200)))
-    assert status_old == 403, f"expired artifact URL answered {status_old}"
+def test_code_location_expired_is_refused(fresh_server, tmp_path):
+    """Code.Location is valid for 10 minutes (as AWS's presigned URLs): move the server's wall clock
+    20 minutes ahead (libfaketime, offset read from a file on every call) and the URL must be refused."""
+    if not LIBFAKETIME.exists():
+        pytest.skip("libfaketime is not installed (Debian package libfaketime; .ci/run installs it)")
+    offset = tmp_path / "faketime"
+    offset.write_text("+0\n")
+    srv = fresh_server(env={
+        "LD_PRELOAD": str(LIBFAKETIME),
+        "FAKETIME_TIMESTAMP_FILE": str(offset),
+        "FAKETIME_NO_CACHE": "1",
+        "FAKETIME_DONT_FAKE_MONOTONIC": "1",
+    })
+    lam = srv.client()
+    zb = code_zip("expiring")
+    create_function(lam, "expiring", zb)
+    loc = lam.get_function(FunctionName="expiring")["Code"]["Location"]
+    assert http_get(loc) == (200, zb)
+    offset.write_text("+20m\n")
+    status, _ = http_get(loc)
+    assert status == 403, f"Code.Location still answered {status} 20 minutes after it was issued"
+    offset.write_text("+0\n")
+    assert srv.stop() == 0
 
 
 # -- ListFunctions ---------------------------------------------------------------------------------

@@ -9,7 +9,6 @@ import pytest
 
 from helpers import (
     LAST_MODIFIED_RE,
-    REGION,
     create_function,
     expect_error,
     http_get,

@@ -10,7 +10,6 @@ import zipfile
 import pytest
 
 from helpers import (
-    HANDLER,
     ROLE,
     RUNTIME,
     code_zip,

@@ -347,8 +347,8 @@ pub fn parse_function_ref_as(
     })
 }
 
-/// Parse the FunctionName path parameter: "my-function", "my-function:v1",
-/// "123456789012:function:my-function[:q]", "arn:aws:lambda:us-west-2:123456789012:function:my-function[:q]".
+/// Parse the FunctionName path parameter: `my-function`, `my-function:v1`,
+/// `123456789012:function:my-function[:q]`, `arn:aws:lambda:us-west-2:123456789012:function:my-function[:q]`.
 /// `account`/`region` are the server's; an ARN naming another account (AccessDeniedException) or
 /// region (ResourceNotFoundException) is refused. Malformed -> AWS's ValidationException text with the
 /// model's `FunctionName` pattern at 'functionName'.
@@ -497,7 +497,10 @@ pub fn parse_layer_name_or_arn(input: &str) -> AwsResult<LayerLocator> {
     } else {
         match input.split(':').collect::<Vec<_>>()[..] {
             ["arn", p, "lambda", r, a, "layer", n]
-                if is_optional_partition(p) && is_region(r) && is_account(a) && is_layer_name(n) =>
+                if is_optional_partition(p)
+                    && is_region(r)
+                    && is_account(a)
+                    && is_layer_name(n) =>
             {
                 Some(LayerLocator {
                     region: Some(r.to_owned()),
@@ -509,7 +512,11 @@ pub fn parse_layer_name_or_arn(input: &str) -> AwsResult<LayerLocator> {
         }
     };
     if parsed.is_none() {
-        errors.push(constraint_violation(input, "layerName", &pattern(LAYER_NAME_PATTERN)));
+        errors.push(constraint_violation(
+            input,
+            "layerName",
+            &pattern(LAYER_NAME_PATTERN),
+        ));
     }
     match parsed {
         Some(l) if errors.is_empty() => Ok(l),
@@ -677,7 +684,9 @@ pub fn parse_taggable_resource(input: &str) -> AwsResult<TaggableResource> {
     }
     let tokens: Vec<&str> = input.split(':').collect();
     let parsed = match tokens[..] {
-        ["arn", p, "lambda", r, a, ref rest @ ..] if is_partition(p) && is_region(r) && is_account(a) => {
+        ["arn", p, "lambda", r, a, ref rest @ ..]
+            if is_partition(p) && is_region(r) && is_account(a) =>
+        {
             let kind = match *rest {
                 ["function", n] if is_name_token(n) => Some(TaggableKind::Function {
                     name: n.to_owned(),
@@ -820,10 +829,22 @@ mod tests {
             ("my-function:v1", fref("my-function", Some("v1"))),
             ("my-function:$LATEST", fref("my-function", Some("$LATEST"))),
             ("my-function:7", fref("my-function", Some("7"))),
-            ("123456789012:function:my-function", fref("my-function", None)),
-            ("123456789012:function:my-function:prod", fref("my-function", Some("prod"))),
-            ("arn:aws:lambda:us-west-2:123456789012:function:my-function", fref("my-function", None)),
-            ("arn:aws:lambda:us-west-2:123456789012:function:my-function:1", fref("my-function", Some("1"))),
+            (
+                "123456789012:function:my-function",
+                fref("my-function", None),
+            ),
+            (
+                "123456789012:function:my-function:prod",
+                fref("my-function", Some("prod")),
+            ),
+            (
+                "arn:aws:lambda:us-west-2:123456789012:function:my-function",
+                fref("my-function", None),
+            ),
+            (
+                "arn:aws:lambda:us-west-2:123456789012:function:my-function:1",
+                fref("my-function", Some("1")),
+            ),
             ("us-west-2:123456789012:function:f", fref("f", None)),
             ("function:f", fref("f", None)),
             ("function", fref("function", None)),
@@ -831,11 +852,26 @@ mod tests {
             // A 12-digit first part is taken as the account, as the regex engine does.
             ("123456789012:v1", fref("v1", None)),
             ("arn:aws:lambda:f", fref("f", None)),
-            ("arn::lambda:us-west-2:123456789012:function:f", fref("f", None)),
-            ("arn:aws-cn:lambda:us-west-2:123456789012:function:f", fref("f", None)),
+            (
+                "arn::lambda:us-west-2:123456789012:function:f",
+                fref("f", None),
+            ),
+            (
+                "arn:aws-cn:lambda:us-west-2:123456789012:function:f",
+                fref("f", None),
+            ),
+            // The pattern reads this as function "layer" with qualifier "f", as AWS does.
+            (
+                "arn:aws:lambda:us-west-2:123456789012:layer:f",
+                fref("layer", Some("f")),
+            ),
         ];
         for (input, want) in cases {
-            assert_eq!(&parse_function_ref(input, ACCT, REGION).unwrap(), want, "{input}");
+            assert_eq!(
+                &parse_function_ref(input, ACCT, REGION).unwrap(),
+                want,
+                "{input}"
+            );
         }
     }
 
@@ -876,17 +912,30 @@ mod tests {
             e.message,
             format!("1 validation error detected: Value '{long}' at 'functionName' failed to satisfy constraint: Member must have length less than or equal to 140")
         );
-        for bad in ["$LATEST.PUBLISHED", "f:$LATEST.PUBLISHED", "f:$latest", "arn:aws:lambda:us-west-2:123456789012:layer:f"] {
+        for bad in [
+            "$LATEST.PUBLISHED",
+            "f:$LATEST.PUBLISHED",
+            "f:$latest",
+            "arn:aws:lambda:us-west-2:123456789012:layer:f:1",
+        ] {
             assert!(parse_function_ref(bad, ACCT, REGION).is_err(), "{bad}");
         }
     }
 
     #[test]
     fn shapes() {
-        let r = parse_function_ref_as("my.fn:$LATEST.PUBLISHED", ACCT, REGION, NameShape::Namespaced).unwrap();
+        let r = parse_function_ref_as(
+            "my.fn:$LATEST.PUBLISHED",
+            ACCT,
+            REGION,
+            NameShape::Namespaced,
+        )
+        .unwrap();
         assert_eq!(r, fref("my.fn", Some("$LATEST.PUBLISHED")));
         assert!(parse_function_ref_as("f:1", ACCT, REGION, NameShape::Unqualified).is_err());
-        assert!(parse_function_ref_as(&"a".repeat(256), ACCT, REGION, NameShape::Namespaced).is_ok());
+        assert!(
+            parse_function_ref_as(&"a".repeat(256), ACCT, REGION, NameShape::Namespaced).is_ok()
+        );
         let e = parse_function_ref_as("f:1", ACCT, REGION, NameShape::Unqualified).unwrap_err();
         assert!(e.message.ends_with(UNQUALIFIED_FUNCTION_NAME_PATTERN));
         let e = parse_function_ref_as("a b", ACCT, REGION, NameShape::Namespaced).unwrap_err();
@@ -895,20 +944,56 @@ mod tests {
 
     #[test]
     fn other_region_and_account() {
-        let e = parse_function_ref("arn:aws:lambda:eu-west-1:123456789012:function:f", ACCT, REGION).unwrap_err();
+        let e = parse_function_ref(
+            "arn:aws:lambda:eu-west-1:123456789012:function:f",
+            ACCT,
+            REGION,
+        )
+        .unwrap_err();
         assert_eq!(e.kind, ErrorKind::ResourceNotFound);
-        assert_eq!(e.message, "Functions from 'eu-west-1' are not reachable in this region ('us-west-2')");
-        let e = parse_function_ref("arn:aws:lambda:us-west-2:210987654321:function:f", ACCT, REGION).unwrap_err();
+        assert_eq!(
+            e.message,
+            "Functions from 'eu-west-1' are not reachable in this region ('us-west-2')"
+        );
+        let e = parse_function_ref(
+            "arn:aws:lambda:us-west-2:210987654321:function:f",
+            ACCT,
+            REGION,
+        )
+        .unwrap_err();
         assert_eq!(e.kind, ErrorKind::AccessDenied);
-        assert!(e.message.contains("arn:aws:lambda:us-west-2:210987654321:function:f"));
+        assert!(e
+            .message
+            .contains("arn:aws:lambda:us-west-2:210987654321:function:f"));
         let e = parse_function_ref("210987654321:function:f", ACCT, REGION).unwrap_err();
         assert_eq!(e.kind, ErrorKind::AccessDenied);
-        let r = resolve_function("210987654321:function:f:1", ACCT, REGION, NameShape::Function).unwrap();
+        let r = resolve_function(
+            "210987654321:function:f:1",
+            ACCT,
+            REGION,
+            NameShape::Function,
+        )
+        .unwrap();
         assert_eq!(r.account, "210987654321");
         assert_eq!(r.function, fref("f", Some("1")));
-        assert_eq!(resolve_function("f", ACCT, REGION, NameShape::Function).unwrap().account, ACCT);
-        assert!(resolve_function("us-east-1:123456789012:function:f", ACCT, REGION, NameShape::Function).is_err());
-        let e = access_denied("arn:aws:iam::123456789012:user/alice", "lambda:GetFunction", "arn:aws:lambda:us-west-2:210987654321:function:f");
+        assert_eq!(
+            resolve_function("f", ACCT, REGION, NameShape::Function)
+                .unwrap()
+                .account,
+            ACCT
+        );
+        assert!(resolve_function(
+            "us-east-1:123456789012:function:f",
+            ACCT,
+            REGION,
+            NameShape::Function
+        )
+        .is_err());
+        let e = access_denied(
+            "arn:aws:iam::123456789012:user/alice",
+            "lambda:GetFunction",
+            "arn:aws:lambda:us-west-2:210987654321:function:f",
+        );
         assert_eq!(e.message, "User: arn:aws:iam::123456789012:user/alice is not authorized to perform: lambda:GetFunction on resource: arn:aws:lambda:us-west-2:210987654321:function:f because no resource-based policy allows the lambda:GetFunction action");
     }
 
@@ -917,11 +1002,18 @@ mod tests {
         let ok = [
             ("my-function", "my-function"),
             ("123456789012:function:my-function", "my-function"),
-            ("arn:aws:lambda:us-west-2:123456789012:function:my-function", "my-function"),
+            (
+                "arn:aws:lambda:us-west-2:123456789012:function:my-function",
+                "my-function",
+            ),
             ("function:abc", "abc"),
         ];
         for (input, name) in ok {
-            assert_eq!(parse_create_function_name(input, ACCT, REGION).unwrap(), name, "{input}");
+            assert_eq!(
+                parse_create_function_name(input, ACCT, REGION).unwrap(),
+                name,
+                "{input}"
+            );
         }
         let long = "a".repeat(65);
         let e = parse_create_function_name(&long, ACCT, REGION).unwrap_err();
@@ -931,14 +1023,23 @@ mod tests {
         let e = parse_create_function_name(&arn, ACCT, REGION).unwrap_err();
         assert_eq!(e.kind, ErrorKind::InvalidParameterValue);
         assert!(e.message.contains(&format!("Value '{long}'")));
-        for q in ["my-function:1", "arn:aws:lambda:us-west-2:123456789012:function:f:$LATEST", "us-west-2:function:f"] {
+        for q in [
+            "my-function:1",
+            "arn:aws:lambda:us-west-2:123456789012:function:f:$LATEST",
+            "us-west-2:function:f",
+        ] {
             let e = parse_create_function_name(q, ACCT, REGION).unwrap_err();
             assert_eq!(e.kind, ErrorKind::Validation, "{q}");
             assert_eq!(e.message, format!("1 validation error detected: Value '{q}' at 'functionName' failed to satisfy constraint: Member must satisfy regular expression pattern: {FUNCTION_NAME_PATTERN}"));
         }
         let e = parse_create_function_name("my fn", ACCT, REGION).unwrap_err();
         assert_eq!(e.kind, ErrorKind::Validation);
-        let e = parse_create_function_name("arn:aws:lambda:eu-west-1:123456789012:function:f", ACCT, REGION).unwrap_err();
+        let e = parse_create_function_name(
+            "arn:aws:lambda:eu-west-1:123456789012:function:f",
+            ACCT,
+            REGION,
+        )
+        .unwrap_err();
         assert_eq!(e.kind, ErrorKind::ResourceNotFound);
         let e = parse_create_function_name("999999999999:function:f", ACCT, REGION).unwrap_err();
         assert_eq!(e.kind, ErrorKind::AccessDenied);
@@ -946,7 +1047,12 @@ mod tests {
 
     #[test]
     fn merging_qualifiers() {
-        let cases: &[(FunctionRef, Option<&str>, Result<Option<&str>, &str>)] = &[
+        type Case<'a> = (
+            FunctionRef,
+            Option<&'a str>,
+            Result<Option<&'a str>, &'a str>,
+        );
+        let cases: &[Case] = &[
             (fref("f", None), None, Ok(None)),
             (fref("f", None), Some("1"), Ok(Some("1"))),
             (fref("f", Some("1")), None, Ok(Some("1"))),
@@ -971,17 +1077,31 @@ mod tests {
             }
         }
         assert_eq!(
-            merge_qualifier(fref("f", Some("1")), Some("2")).unwrap_err().kind,
+            merge_qualifier(fref("f", Some("1")), Some("2"))
+                .unwrap_err()
+                .kind,
             ErrorKind::InvalidParameterValue
         );
     }
 
     #[test]
     fn arn_building() {
-        assert_eq!(function_arn("us-west-2", ACCT, "f"), "arn:aws:lambda:us-west-2:123456789012:function:f");
-        assert_eq!(qualified_function_arn("us-west-2", ACCT, "f", "$LATEST"), "arn:aws:lambda:us-west-2:123456789012:function:f:$LATEST");
-        assert_eq!(layer_arn("cn-north-1", ACCT, "l"), "arn:aws-cn:lambda:cn-north-1:123456789012:layer:l");
-        assert_eq!(layer_version_arn("us-gov-west-1", ACCT, "l", 3), "arn:aws-us-gov:lambda:us-gov-west-1:123456789012:layer:l:3");
+        assert_eq!(
+            function_arn("us-west-2", ACCT, "f"),
+            "arn:aws:lambda:us-west-2:123456789012:function:f"
+        );
+        assert_eq!(
+            qualified_function_arn("us-west-2", ACCT, "f", "$LATEST"),
+            "arn:aws:lambda:us-west-2:123456789012:function:f:$LATEST"
+        );
+        assert_eq!(
+            layer_arn("cn-north-1", ACCT, "l"),
+            "arn:aws-cn:lambda:cn-north-1:123456789012:layer:l"
+        );
+        assert_eq!(
+            layer_version_arn("us-gov-west-1", ACCT, "l", 3),
+            "arn:aws-us-gov:lambda:us-gov-west-1:123456789012:layer:l:3"
+        );
         let parts = [
             ("us-east-1", "aws"),
             ("us-isob-east-1", "aws-iso-b"),
@@ -996,17 +1116,29 @@ mod tests {
         }
         // Round trip.
         let arn = qualified_function_arn(REGION, ACCT, "round", "live");
-        assert_eq!(parse_function_ref(&arn, ACCT, REGION).unwrap(), fref("round", Some("live")));
+        assert_eq!(
+            parse_function_ref(&arn, ACCT, REGION).unwrap(),
+            fref("round", Some("live"))
+        );
     }
 
     #[test]
     fn layer_names() {
         assert_eq!(parse_layer_name("my-layer").unwrap(), "my-layer");
-        assert_eq!(parse_layer_name("arn:aws:lambda:us-west-2:123456789012:layer:my-layer").unwrap(), "my-layer");
+        assert_eq!(
+            parse_layer_name("arn:aws:lambda:us-west-2:123456789012:layer:my-layer").unwrap(),
+            "my-layer"
+        );
         let l = parse_layer_name_or_arn("arn:aws:lambda:eu-west-1:210987654321:layer:x").unwrap();
         assert_eq!(l.region.as_deref(), Some("eu-west-1"));
         assert_eq!(l.account.as_deref(), Some("210987654321"));
-        for bad in ["", "my layer", "arn:aws:lambda:us-west-2:123456789012:layer:my-layer:1", "a:b", &"x".repeat(141)] {
+        for bad in [
+            "",
+            "my layer",
+            "arn:aws:lambda:us-west-2:123456789012:layer:my-layer:1",
+            "a:b",
+            &"x".repeat(141),
+        ] {
             let e = parse_layer_name(bad).unwrap_err();
             assert_eq!(e.kind, ErrorKind::Validation, "{bad}");
             assert!(e.message.ends_with(LAYER_NAME_PATTERN), "{}", e.message);
@@ -1019,18 +1151,41 @@ mod tests {
 
     #[test]
     fn layer_version_arns() {
-        let (r, a, n, v) = parse_layer_version_arn("arn:aws:lambda:us-west-2:123456789012:layer:my-layer:3").unwrap();
-        assert_eq!((r.as_str(), a.as_str(), n.as_str(), v), ("us-west-2", ACCT, "my-layer", 3));
-        let e = parse_layer_version_arn("arn:aws:lambda:us-west-2:123456789012:layer:my-layer").unwrap_err();
+        let (r, a, n, v) =
+            parse_layer_version_arn("arn:aws:lambda:us-west-2:123456789012:layer:my-layer:3")
+                .unwrap();
+        assert_eq!(
+            (r.as_str(), a.as_str(), n.as_str(), v),
+            ("us-west-2", ACCT, "my-layer", 3)
+        );
+        let e = parse_layer_version_arn("arn:aws:lambda:us-west-2:123456789012:layer:my-layer")
+            .unwrap_err();
         assert_eq!(e.kind, ErrorKind::Validation);
         assert_eq!(e.message, format!("1 validation error detected: Value 'arn:aws:lambda:us-west-2:123456789012:layer:my-layer' at 'arn' failed to satisfy constraint: Member must satisfy regular expression pattern: {LAYER_VERSION_ARN_PATTERN}"));
-        let e = parse_layer_version_arn("arn:aws:lambda:::awslayer:AWSLambda-Python-AWS-SDK").unwrap_err();
+        let e = parse_layer_version_arn("arn:aws:lambda:::awslayer:AWSLambda-Python-AWS-SDK")
+            .unwrap_err();
         assert_eq!(e.kind, ErrorKind::InvalidParameterValue);
-        assert_eq!(e.message, "Layer version arn:aws:lambda:::awslayer:AWSLambda-Python-AWS-SDK does not exist.");
+        assert_eq!(
+            e.message,
+            "Layer version arn:aws:lambda:::awslayer:AWSLambda-Python-AWS-SDK does not exist."
+        );
         let huge = "arn:aws:lambda:us-west-2:123456789012:layer:l:99999999999999999999999";
-        assert_eq!(parse_layer_version_arn(huge).unwrap_err().kind, ErrorKind::InvalidParameterValue);
-        for bad in ["", "arn:aws:lambda:us-west-2:123456789012:layer:l:", "arn:aws:lambda:us-west-2:123456789012:layer:l:1a", "arn:aws:lambda:us-west-2:12345678901:layer:l:1", "arn:aws:s3:us-west-2:123456789012:layer:l:1"] {
-            assert_eq!(parse_layer_version_arn(bad).unwrap_err().kind, ErrorKind::Validation, "{bad}");
+        assert_eq!(
+            parse_layer_version_arn(huge).unwrap_err().kind,
+            ErrorKind::InvalidParameterValue
+        );
+        for bad in [
+            "",
+            "arn:aws:lambda:us-west-2:123456789012:layer:l:",
+            "arn:aws:lambda:us-west-2:123456789012:layer:l:1a",
+            "arn:aws:lambda:us-west-2:12345678901:layer:l:1",
+            "arn:aws:s3:us-west-2:123456789012:layer:l:1",
+        ] {
+            assert_eq!(
+                parse_layer_version_arn(bad).unwrap_err().kind,
+                ErrorKind::Validation,
+                "{bad}"
+            );
         }
         assert_eq!(
             layer_of_version_arn("arn:aws:lambda:us-west-2:123456789012:layer:l:12").as_deref(),
@@ -1046,7 +1201,13 @@ mod tests {
         let e = parse_taggable_function_arn(&format!("{arn}:prod"), ACCT, REGION).unwrap_err();
         assert_eq!(e.kind, ErrorKind::InvalidParameterValue);
         assert_eq!(e.message, "Tags on function aliases and versions are not supported. Please specify a function ARN.");
-        for bad in ["f", "123456789012:function:f", "arn::lambda:us-west-2:123456789012:function:f", "arn:aws:lambda:us-west-2:123456789012:layer:l", ""] {
+        for bad in [
+            "f",
+            "123456789012:function:f",
+            "arn::lambda:us-west-2:123456789012:function:f",
+            "arn:aws:lambda:us-west-2:123456789012:layer:l",
+            "",
+        ] {
             let e = parse_taggable_function_arn(bad, ACCT, REGION).unwrap_err();
             assert_eq!(e.kind, ErrorKind::Validation, "{bad}");
             assert!(e.message.ends_with(TAGGABLE_RESOURCE_PATTERN));
@@ -1055,30 +1216,70 @@ mod tests {
             parse_taggable_function_arn("f", ACCT, REGION).unwrap_err().message,
             format!("1 validation error detected: Value 'f' at 'resource' failed to satisfy constraint: Member must satisfy regular expression pattern: {TAGGABLE_RESOURCE_PATTERN}")
         );
-        let e = parse_taggable_function_arn("arn:aws:lambda:eu-west-1:123456789012:function:f", ACCT, REGION).unwrap_err();
+        let e = parse_taggable_function_arn(
+            "arn:aws:lambda:eu-west-1:123456789012:function:f",
+            ACCT,
+            REGION,
+        )
+        .unwrap_err();
         assert_eq!(e.kind, ErrorKind::ResourceNotFound);
-        let e = parse_taggable_function_arn("arn:aws:lambda:us-west-2:111111111111:function:f", ACCT, REGION).unwrap_err();
+        let e = parse_taggable_function_arn(
+            "arn:aws:lambda:us-west-2:111111111111:function:f",
+            ACCT,
+            REGION,
+        )
+        .unwrap_err();
         assert_eq!(e.kind, ErrorKind::AccessDenied);
         let esm = "arn:aws:lambda:us-west-2:123456789012:event-source-mapping:14e0db71-5d35-4eb5-b481-8945cf9d10c2";
         assert_eq!(
             parse_taggable_resource(esm).unwrap().kind,
             TaggableKind::EventSourceMapping("14e0db71-5d35-4eb5-b481-8945cf9d10c2".into())
         );
-        assert_eq!(parse_taggable_function_arn(esm, ACCT, REGION).unwrap_err().kind, ErrorKind::ResourceNotFound);
+        assert_eq!(
+            parse_taggable_function_arn(esm, ACCT, REGION)
+                .unwrap_err()
+                .kind,
+            ErrorKind::ResourceNotFound
+        );
         let csc = "arn:aws:lambda:us-west-2:123456789012:code-signing-config:csc-0123456789abcdefg";
-        assert!(matches!(parse_taggable_resource(csc).unwrap().kind, TaggableKind::CodeSigningConfig(_)));
-        assert!(parse_taggable_resource("arn:aws:lambda:us-west-2:123456789012:capacity-provider:cp-1").is_ok());
-        assert!(parse_taggable_resource("arn:aws:lambda:us-west-2:123456789012:network-connector:nc").is_ok());
+        assert!(matches!(
+            parse_taggable_resource(csc).unwrap().kind,
+            TaggableKind::CodeSigningConfig(_)
+        ));
+        assert!(parse_taggable_resource(
+            "arn:aws:lambda:us-west-2:123456789012:capacity-provider:cp-1"
+        )
+        .is_ok());
+        assert!(parse_taggable_resource(
+            "arn:aws:lambda:us-west-2:123456789012:network-connector:nc"
+        )
+        .is_ok());
     }
 
     #[test]
     fn odd_inputs_never_panic() {
         let huge = "a:".repeat(50_000);
         let inputs = [
-            "", ":", "::", ":::::::::", "arn", "arn:", "arn:aws", "arn:aws:lambda", "arn:aws:lambda:",
-            "ü", "🦀:🦀", "\u{0}", "é:é:é", "arn:aws:lambda:ü-east-1:123456789012:function:f",
-            "arn:aws:lambda:us-west-2:١٢٣٤٥٦٧٨٩٠١٢:function:f", "eusc-", "us-iso", "\u{FEFF}f",
-            "code-signing-config:csc-ü", &huge,
+            "",
+            ":",
+            "::",
+            ":::::::::",
+            "arn",
+            "arn:",
+            "arn:aws",
+            "arn:aws:lambda",
+            "arn:aws:lambda:",
+            "ü",
+            "🦀:🦀",
+            "\u{0}",
+            "é:é:é",
+            "arn:aws:lambda:ü-east-1:123456789012:function:f",
+            "arn:aws:lambda:us-west-2:١٢٣٤٥٦٧٨٩٠١٢:function:f",
+            "eusc-",
+            "us-iso",
+            "\u{FEFF}f",
+            "code-signing-config:csc-ü",
+            &huge,
         ];
         for s in inputs {
             let _ = parse_function_ref(s, ACCT, REGION);
@@ -1104,8 +1305,16 @@ mod tests {
         let shapes = &model["shapes"];
         let cases = [
             ("FunctionName", FUNCTION_NAME_PATTERN, Some(140)),
-            ("NamespacedFunctionName", NAMESPACED_FUNCTION_NAME_PATTERN, Some(256)),
-            ("UnqualifiedFunctionName", UNQUALIFIED_FUNCTION_NAME_PATTERN, Some(140)),
+            (
+                "NamespacedFunctionName",
+                NAMESPACED_FUNCTION_NAME_PATTERN,
+                Some(256),
+            ),
+            (
+                "UnqualifiedFunctionName",
+                UNQUALIFIED_FUNCTION_NAME_PATTERN,
+                Some(140),
+            ),
             ("LayerNameOrArn", LAYER_NAME_PATTERN, Some(2048)),
             ("LayerVersionArn", LAYER_VERSION_ARN_PATTERN, Some(2048)),
             ("TaggableResource", TAGGABLE_RESOURCE_PATTERN, Some(10000)),

@@ -134,51 +134,303 @@ const OS_ONLY: Option<&str> = Some("provided.al2023");
 /// Dates are AWS's published schedule (deprecation, block function create, block function update).
 /// Runtimes without a deprecation scheduled before 2028 carry no dates.
 pub static RUNTIMES: &[RuntimeInfo] = &[
-    rt("nodejs", "nodejs", d(2016, 10, 31), d(2016, 10, 31), d(2016, 10, 31), NODE),
-    rt("nodejs4.3", "nodejs", d(2020, 3, 5), d(2020, 3, 5), d(2020, 3, 5), NODE),
-    rt("nodejs6.10", "nodejs", d(2019, 8, 12), d(2019, 8, 12), d(2019, 8, 12), NODE),
-    rt("nodejs8.10", "nodejs", d(2020, 3, 6), d(2020, 3, 6), d(2020, 3, 6), NODE),
-    rt("nodejs10.x", "nodejs", d(2021, 7, 30), d(2021, 7, 30), d(2022, 2, 14), NODE),
-    rt("nodejs12.x", "nodejs", d(2023, 3, 31), d(2023, 3, 31), d(2023, 4, 30), NODE),
-    rt("nodejs14.x", "nodejs", d(2023, 12, 4), d(2024, 1, 9), d(2027, 3, 3), NODE),
-    rt("nodejs16.x", "nodejs", d(2024, 6, 12), d(2027, 2, 1), d(2027, 3, 3), NODE),
-    rt("nodejs18.x", "nodejs", d(2025, 9, 1), d(2027, 2, 1), d(2027, 3, 3), NODE),
-    rt("nodejs20.x", "nodejs", d(2026, 4, 30), d(2027, 2, 1), d(2027, 3, 3), NODE),
-    rt("nodejs22.x", "nodejs", d(2027, 4, 30), d(2027, 6, 1), d(2027, 7, 1), NODE),
+    rt(
+        "nodejs",
+        "nodejs",
+        d(2016, 10, 31),
+        d(2016, 10, 31),
+        d(2016, 10, 31),
+        NODE,
+    ),
+    rt(
+        "nodejs4.3",
+        "nodejs",
+        d(2020, 3, 5),
+        d(2020, 3, 5),
+        d(2020, 3, 5),
+        NODE,
+    ),
+    rt(
+        "nodejs6.10",
+        "nodejs",
+        d(2019, 8, 12),
+        d(2019, 8, 12),
+        d(2019, 8, 12),
+        NODE,
+    ),
+    rt(
+        "nodejs8.10",
+        "nodejs",
+        d(2020, 3, 6),
+        d(2020, 3, 6),
+        d(2020, 3, 6),
+        NODE,
+    ),
+    rt(
+        "nodejs10.x",
+        "nodejs",
+        d(2021, 7, 30),
+        d(2021, 7, 30),
+        d(2022, 2, 14),
+        NODE,
+    ),
+    rt(
+        "nodejs12.x",
+        "nodejs",
+        d(2023, 3, 31),
+        d(2023, 3, 31),
+        d(2023, 4, 30),
+        NODE,
+    ),
+    rt(
+        "nodejs14.x",
+        "nodejs",
+        d(2023, 12, 4),
+        d(2024, 1, 9),
+        d(2027, 3, 3),
+        NODE,
+    ),
+    rt(
+        "nodejs16.x",
+        "nodejs",
+        d(2024, 6, 12),
+        d(2027, 2, 1),
+        d(2027, 3, 3),
+        NODE,
+    ),
+    rt(
+        "nodejs18.x",
+        "nodejs",
+        d(2025, 9, 1),
+        d(2027, 2, 1),
+        d(2027, 3, 3),
+        NODE,
+    ),
+    rt(
+        "nodejs20.x",
+        "nodejs",
+        d(2026, 4, 30),
+        d(2027, 2, 1),
+        d(2027, 3, 3),
+        NODE,
+    ),
+    rt(
+        "nodejs22.x",
+        "nodejs",
+        d(2027, 4, 30),
+        d(2027, 6, 1),
+        d(2027, 7, 1),
+        NODE,
+    ),
     current("nodejs24.x", "nodejs"),
-    rt("java8", "java", d(2024, 1, 8), d(2024, 2, 8), d(2027, 3, 3), JAVA),
-    rt("java8.al2", "java", d(2027, 6, 30), d(2027, 7, 31), d(2027, 8, 31), JAVA),
-    rt("java11", "java", d(2027, 6, 30), d(2027, 7, 31), d(2027, 8, 31), JAVA),
-    rt("java17", "java", d(2027, 6, 30), d(2027, 7, 31), d(2027, 8, 31), JAVA),
+    rt(
+        "java8",
+        "java",
+        d(2024, 1, 8),
+        d(2024, 2, 8),
+        d(2027, 3, 3),
+        JAVA,
+    ),
+    rt(
+        "java8.al2",
+        "java",
+        d(2027, 6, 30),
+        d(2027, 7, 31),
+        d(2027, 8, 31),
+        JAVA,
+    ),
+    rt(
+        "java11",
+        "java",
+        d(2027, 6, 30),
+        d(2027, 7, 31),
+        d(2027, 8, 31),
+        JAVA,
+    ),
+    rt(
+        "java17",
+        "java",
+        d(2027, 6, 30),
+        d(2027, 7, 31),
+        d(2027, 8, 31),
+        JAVA,
+    ),
     current("java21", "java"),
     current("java25", "java"),
-    rt("python2.7", "python", d(2021, 7, 15), d(2021, 7, 15), d(2022, 5, 30), PY),
-    rt("python3.6", "python", d(2022, 7, 18), d(2022, 7, 18), d(2022, 8, 29), PY),
-    rt("python3.7", "python", d(2023, 12, 4), d(2024, 1, 9), d(2027, 3, 3), PY),
-    rt("python3.8", "python", d(2024, 10, 14), d(2027, 2, 1), d(2027, 3, 3), PY),
-    rt("python3.9", "python", d(2025, 12, 15), d(2027, 2, 1), d(2027, 3, 3), PY),
-    rt("python3.10", "python", d(2026, 6, 30), d(2027, 2, 1), d(2027, 3, 3), PY),
-    rt("python3.11", "python", d(2027, 6, 30), d(2027, 7, 31), d(2027, 8, 31), PY),
+    rt(
+        "python2.7",
+        "python",
+        d(2021, 7, 15),
+        d(2021, 7, 15),
+        d(2022, 5, 30),
+        PY,
+    ),
+    rt(
+        "python3.6",
+        "python",
+        d(2022, 7, 18),
+        d(2022, 7, 18),
+        d(2022, 8, 29),
+        PY,
+    ),
+    rt(
+        "python3.7",
+        "python",
+        d(2023, 12, 4),
+        d(2024, 1, 9),
+        d(2027, 3, 3),
+        PY,
+    ),
+    rt(
+        "python3.8",
+        "python",
+        d(2024, 10, 14),
+        d(2027, 2, 1),
+        d(2027, 3, 3),
+        PY,
+    ),
+    rt(
+        "python3.9",
+        "python",
+        d(2025, 12, 15),
+        d(2027, 2, 1),
+        d(2027, 3, 3),
+        PY,
+    ),
+    rt(
+        "python3.10",
+        "python",
+        d(2026, 6, 30),
+        d(2027, 2, 1),
+        d(2027, 3, 3),
+        PY,
+    ),
+    rt(
+        "python3.11",
+        "python",
+        d(2027, 6, 30),
+        d(2027, 7, 31),
+        d(2027, 8, 31),
+        PY,
+    ),
     current("python3.12", "python"),
     current("python3.13", "python"),
     current("python3.14", "python"),
-    rt("dotnetcore1.0", "dotnet", d(2019, 6, 27), d(2019, 7, 30), d(2019, 7, 30), DOTNET),
-    rt("dotnetcore2.0", "dotnet", d(2019, 5, 30), d(2019, 5, 30), d(2019, 5, 30), DOTNET),
-    rt("dotnetcore2.1", "dotnet", d(2022, 1, 5), d(2022, 1, 5), d(2022, 4, 13), DOTNET),
-    rt("dotnetcore3.1", "dotnet", d(2023, 4, 3), d(2023, 4, 3), d(2023, 5, 3), DOTNET),
-    rt("dotnet6", "dotnet", d(2024, 12, 20), d(2027, 2, 1), d(2027, 3, 3), DOTNET),
-    rt("dotnet8", "dotnet", d(2026, 11, 10), d(2027, 2, 1), d(2027, 3, 3), DOTNET),
+    rt(
+        "dotnetcore1.0",
+        "dotnet",
+        d(2019, 6, 27),
+        d(2019, 7, 30),
+        d(2019, 7, 30),
+        DOTNET,
+    ),
+    rt(
+        "dotnetcore2.0",
+        "dotnet",
+        d(2019, 5, 30),
+        d(2019, 5, 30),
+        d(2019, 5, 30),
+        DOTNET,
+    ),
+    rt(
+        "dotnetcore2.1",
+        "dotnet",
+        d(2022, 1, 5),
+        d(2022, 1, 5),
+        d(2022, 4, 13),
+        DOTNET,
+    ),
+    rt(
+        "dotnetcore3.1",
+        "dotnet",
+        d(2023, 4, 3),
+        d(2023, 4, 3),
+        d(2023, 5, 3),
+        DOTNET,
+    ),
+    rt(
+        "dotnet6",
+        "dotnet",
+        d(2024, 12, 20),
+        d(2027, 2, 1),
+        d(2027, 3, 3),
+        DOTNET,
+    ),
+    rt(
+        "dotnet8",
+        "dotnet",
+        d(2026, 11, 10),
+        d(2027, 2, 1),
+        d(2027, 3, 3),
+        DOTNET,
+    ),
     current("dotnet10", "dotnet"),
-    rt("nodejs4.3-edge", "nodejs", d(2019, 4, 30), d(2019, 4, 30), d(2019, 4, 30), NODE),
-    rt("go1.x", "go", d(2024, 1, 8), d(2024, 2, 8), d(2027, 3, 3), OS_ONLY),
-    rt("ruby2.5", "ruby", d(2021, 7, 30), d(2021, 7, 30), d(2022, 3, 31), RUBY),
-    rt("ruby2.7", "ruby", d(2023, 12, 7), d(2024, 1, 9), d(2027, 3, 3), RUBY),
-    rt("ruby3.2", "ruby", d(2026, 3, 31), d(2027, 2, 1), d(2027, 3, 3), RUBY),
-    rt("ruby3.3", "ruby", d(2027, 3, 31), d(2027, 4, 30), d(2027, 5, 31), RUBY),
+    rt(
+        "nodejs4.3-edge",
+        "nodejs",
+        d(2019, 4, 30),
+        d(2019, 4, 30),
+        d(2019, 4, 30),
+        NODE,
+    ),
+    rt(
+        "go1.x",
+        "go",
+        d(2024, 1, 8),
+        d(2024, 2, 8),
+        d(2027, 3, 3),
+        OS_ONLY,
+    ),
+    rt(
+        "ruby2.5",
+        "ruby",
+        d(2021, 7, 30),
+        d(2021, 7, 30),
+        d(2022, 3, 31),
+        RUBY,
+    ),
+    rt(
+        "ruby2.7",
+        "ruby",
+        d(2023, 12, 7),
+        d(2024, 1, 9),
+        d(2027, 3, 3),
+        RUBY,
+    ),
+    rt(
+        "ruby3.2",
+        "ruby",
+        d(2026, 3, 31),
+        d(2027, 2, 1),
+        d(2027, 3, 3),
+        RUBY,
+    ),
+    rt(
+        "ruby3.3",
+        "ruby",
+        d(2027, 3, 31),
+        d(2027, 4, 30),
+        d(2027, 5, 31),
+        RUBY,
+    ),
     current("ruby3.4", "ruby"),
     current("ruby4.0", "ruby"),
-    rt("provided", "provided", d(2024, 1, 8), d(2024, 2, 8), d(2027, 3, 3), OS_ONLY),
-    rt("provided.al2", "provided", d(2026, 6, 30), d(2027, 2, 1), d(2027, 3, 3), OS_ONLY),
+    rt(
+        "provided",
+        "provided",
+        d(2024, 1, 8),
+        d(2024, 2, 8),
+        d(2027, 3, 3),
+        OS_ONLY,
+    ),
+    rt(
+        "provided.al2",
+        "provided",
+        d(2026, 6, 30),
+        d(2027, 2, 1),
+        d(2027, 3, 3),
+        OS_ONLY,
+    ),
     current("provided.al2023", "provided"),
     current("nodejs26.x", "nodejs"),
     current("python3.15", "python"),
@@ -287,7 +539,10 @@ pub fn runtime_enum_list() -> String {
 
 /// `[a, b, ...]`: the runtimes creatable on `date`.
 pub fn runtime_enum_list_on(date: RuntimeDate) -> String {
-    format!("[{}]", accepted_runtimes_on(date, RuntimeUse::Create).join(", "))
+    format!(
+        "[{}]",
+        accepted_runtimes_on(date, RuntimeUse::Create).join(", ")
+    )
 }
 
 /// `[a, b, ...]`: AWS's layer runtime list followed by the model runtimes it lacks.
@@ -367,12 +622,19 @@ mod tests {
             if let Some(s) = r.successor {
                 let next = runtime_info(s).expect("successor is a runtime");
                 assert!(!next.creates_blocked(), "{} successor {s} is blocked", r.id);
-                assert_eq!(next.family == r.family || r.family == "go", true);
+                assert!(next.family == r.family || r.family == "go", "{}", r.id);
             }
-            assert!(r.block_create.is_none() || r.successor.is_some(), "{}", r.id);
+            assert!(
+                r.block_create.is_none() || r.successor.is_some(),
+                "{}",
+                r.id
+            );
         }
         for l in LAYER_RUNTIMES {
-            assert!(LAYER_RUNTIMES.iter().filter(|x| *x == l).count() == 1, "{l}");
+            assert!(
+                LAYER_RUNTIMES.iter().filter(|x| *x == l).count() == 1,
+                "{l}"
+            );
         }
     }
 
@@ -451,7 +713,14 @@ mod tests {
             assert_eq!(e.kind, ErrorKind::InvalidParameterValue);
             assert_eq!(e.message, msg);
         }
-        for rt in ["java8", "python3.7", "ruby2.7", "nodejs14.x", "dotnetcore3.1", "nodejs"] {
+        for rt in [
+            "java8",
+            "python3.7",
+            "ruby2.7",
+            "nodejs14.x",
+            "dotnetcore3.1",
+            "nodejs",
+        ] {
             assert!(validate_runtime(rt).is_err(), "{rt}");
         }
     }
@@ -463,7 +732,11 @@ mod tests {
         assert!(e.message.starts_with(
             "Value dotnetcore2.2 at 'runtime' failed to satisfy constraint: Member must satisfy enum value set: [nodejs16.x, nodejs18.x, nodejs20.x, nodejs22.x, nodejs24.x, java8.al2, "
         ), "{}", e.message);
-        assert!(e.message.ends_with(", custom] or be a valid ARN"), "{}", e.message);
+        assert!(
+            e.message.ends_with(", custom] or be a valid ARN"),
+            "{}",
+            e.message
+        );
         assert!(!e.message.contains("python2.7"));
         assert!(!e.message.contains(" java8,"));
     }
@@ -475,9 +748,24 @@ mod tests {
         assert!(!py39.creates_blocked());
         assert!(py39.creates_blocked_on(RuntimeDate::new(2027, 2, 1)));
         assert!(!py39.creates_blocked_on(RuntimeDate::new(2027, 1, 31)));
-        assert!(validate_runtime_on("python3.9", RuntimeDate::new(2027, 2, 1), RuntimeUse::Create).is_err());
-        assert!(validate_runtime_on("python3.9", RuntimeDate::new(2027, 2, 1), RuntimeUse::Update).is_ok());
-        assert!(validate_runtime_on("python3.9", RuntimeDate::new(2027, 3, 3), RuntimeUse::Update).is_err());
+        assert!(validate_runtime_on(
+            "python3.9",
+            RuntimeDate::new(2027, 2, 1),
+            RuntimeUse::Create
+        )
+        .is_err());
+        assert!(validate_runtime_on(
+            "python3.9",
+            RuntimeDate::new(2027, 2, 1),
+            RuntimeUse::Update
+        )
+        .is_ok());
+        assert!(validate_runtime_on(
+            "python3.9",
+            RuntimeDate::new(2027, 3, 3),
+            RuntimeUse::Update
+        )
+        .is_err());
         // Creates of java8 are blocked, updates of existing java8 functions still allowed today.
         assert!(validate_runtime("java8").is_err());
         assert!(validate_runtime_for_update("java8").is_ok());
@@ -488,13 +776,25 @@ mod tests {
 
     #[test]
     fn layer_runtimes() {
-        for rt in ["nasa", "byol", "python2.7", "java17.al2023", "ruby4.0", "python3.12"] {
+        for rt in [
+            "nasa",
+            "byol",
+            "python2.7",
+            "java17.al2023",
+            "ruby4.0",
+            "python3.12",
+        ] {
             assert!(is_layer_runtime(rt), "{rt}");
         }
         assert!(!is_layer_runtime("python9"));
         let list = layer_runtime_enum_list();
         assert!(list.starts_with("[ruby3.5, ruby2.6, dotnetcore1.0, "));
-        assert!(list.ends_with(", python2.7, ruby4.0, java8.al2023, java11.al2023, java17.al2023, custom]"), "{list}");
+        assert!(
+            list.ends_with(
+                ", python2.7, ruby4.0, java8.al2023, java11.al2023, java17.al2023, custom]"
+            ),
+            "{list}"
+        );
     }
 
     #[test]

@@ -43,12 +43,17 @@ async fn check_versions(
     version: &str,
     routing: Option<&RoutingConfig>,
 ) -> ApiResult<()> {
-    validate::alias_function_version(version)?;
+    validate::validate_alias_function_version(version)?;
     if state.meta.get_version(name, version).await?.is_none() {
         return Err(function_not_found(state, name, Some(version)).into());
     }
     if let Some(rc) = routing {
-        validate::routing_config(version, &rc.additional_version_weights)?;
+        let weights: Vec<(String, f64)> = rc
+            .additional_version_weights
+            .iter()
+            .map(|(k, v)| (k.clone(), *v))
+            .collect();
+        validate::validate_routing_config(&weights, version)?;
         for v in rc.additional_version_weights.keys() {
             if state.meta.get_version(name, v).await?.is_none() {
                 return Err(function_not_found(state, name, Some(v)).into());
@@ -71,10 +76,10 @@ pub async fn create_alias(
     let req: AliasRequest = parse_body(&body)?;
     let fname = function_name(&state, &name)?;
     let alias = required(req.name, "name")?;
-    validate::alias_name(&alias)?;
+    validate::validate_alias_name(&alias)?;
     let version = required(req.function_version, "functionVersion")?;
     let description = req.description.unwrap_or_default();
-    validate::description(&description)?;
+    validate::validate_description(&description)?;
     let _w = state.meta.lock_writes().await;
     function_meta(&state, &fname).await?;
     check_versions(&state, &fname, &version, req.routing_config.as_ref()).await?;
@@ -100,7 +105,7 @@ pub async fn get_alias(
     Path((name, alias)): Path<(String, String)>,
 ) -> ApiResult<Response> {
     let fname = function_name(&state, &name)?;
-    validate::alias_name(&alias)?;
+    validate::validate_alias_name(&alias)?;
     let cfg = state
         .meta
         .get_alias(&fname, &alias)
@@ -117,7 +122,7 @@ pub async fn update_alias(
 ) -> ApiResult<Response> {
     let req: AliasRequest = parse_body(&body)?;
     let fname = function_name(&state, &name)?;
-    validate::alias_name(&alias)?;
+    validate::validate_alias_name(&alias)?;
     let _w = state.meta.lock_writes().await;
     let mut cfg = state
         .meta
@@ -126,7 +131,7 @@ pub async fn update_alias(
         .ok_or_else(|| alias_not_found(&state, &fname, &alias))?;
     check_revision(req.revision_id.as_deref(), &cfg.revision_id)?;
     if let Some(d) = req.description {
-        validate::description(&d)?;
+        validate::validate_description(&d)?;
         cfg.description = d;
     }
     if let Some(v) = req.function_version {
@@ -147,7 +152,7 @@ pub async fn delete_alias(
     Path((name, alias)): Path<(String, String)>,
 ) -> ApiResult<Response> {
     let fname = function_name(&state, &name)?;
-    validate::alias_name(&alias)?;
+    validate::validate_alias_name(&alias)?;
     let _w = state.meta.lock_writes().await;
     function_meta(&state, &fname).await?;
     state.meta.delete_alias(&fname, &alias).await?;

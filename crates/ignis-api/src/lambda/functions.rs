@@ -136,6 +136,11 @@ pub async fn function_meta(state: &AppState, name: &str) -> ApiResult<FunctionMe
         .ok_or_else(|| function_not_found(state, name, None))?)
 }
 
+/// Tags as the (key, value) pairs the validators take.
+pub fn tag_pairs(tags: &BTreeMap<String, String>) -> Vec<(String, String)> {
+    tags.iter().map(|(k, v)| (k.clone(), v.clone())).collect()
+}
+
 /// RevisionId precondition as AWS words it.
 pub fn check_revision(expected: Option<&str>, actual: &str) -> AwsResult<()> {
     match expected {
@@ -147,7 +152,7 @@ pub fn check_revision(expected: Option<&str>, actual: &str) -> AwsResult<()> {
 }
 
 async fn resolve_layers(state: &AppState, arns: &[String]) -> AwsResult<Vec<LayerRef>> {
-    validate::layers(arns)?;
+    validate::validate_layers(arns)?;
     let mut out = Vec::with_capacity(arns.len());
     for layer_arn in arns {
         let (_region, account, name, version) = arn::parse_layer_version_arn(layer_arn)?;
@@ -175,39 +180,44 @@ async fn resolve_layers(state: &AppState, arns: &[String]) -> AwsResult<Vec<Laye
 /// Validate and apply `s` onto `cfg` (fields absent from `s` keep their value).
 async fn apply_settings(state: &AppState, cfg: &mut FunctionConfig, s: &Settings) -> AwsResult<()> {
     if let Some(rt) = &s.runtime {
-        runtimes::validate_runtime(rt)?;
+        runtimes::validate_runtime_for_update(rt)?;
         cfg.runtime = Some(rt.clone());
     }
     if let Some(role) = &s.role {
-        validate::role(role)?;
+        validate::validate_role(role)?;
         cfg.role = role.clone();
     }
     if let Some(h) = &s.handler {
-        validate::handler(h)?;
+        validate::validate_handler(h)?;
         cfg.handler = Some(h.clone());
     }
     if let Some(d) = &s.description {
-        validate::description(d)?;
+        validate::validate_description(d)?;
         cfg.description = d.clone();
     }
     if let Some(t) = s.timeout {
-        validate::timeout(t)?;
+        validate::validate_timeout(t)?;
         cfg.timeout = t as u32;
     }
     if let Some(m) = s.memory_size {
-        validate::memory_size(m)?;
+        validate::validate_memory_size(m)?;
         cfg.memory_size = m as u32;
     }
     if let Some(e) = &s.ephemeral_storage {
-        validate::ephemeral_storage(e.size)?;
+        validate::validate_ephemeral_storage(e.size)?;
         cfg.ephemeral_storage = EphemeralStorage { size: e.size as u32 };
     }
     if let Some(env) = &s.environment {
-        validate::environment(&env.variables)?;
+        let vars: Vec<(String, String)> = env
+            .variables
+            .iter()
+            .map(|(k, v)| (k.clone(), v.clone()))
+            .collect();
+        validate::validate_environment(&vars)?;
         cfg.environment = Some(env.clone());
     }
     if let Some(t) = &s.tracing_config {
-        validate::tracing_mode(&t.mode)?;
+        validate::validate_tracing_mode(&t.mode)?;
         cfg.tracing_config = t.clone();
     }
     if let Some(k) = &s.kms_key_arn {
@@ -220,7 +230,9 @@ async fn apply_settings(state: &AppState, cfg: &mut FunctionConfig, s: &Settings
         };
     }
     if let Some(l) = &s.logging_config {
-        validate::logging_config(l)?;
+        if let Some(f) = &l.log_format {
+            validate::check_enum(f, "loggingConfig.logFormat", &["JSON", "Text"])?;
+        }
         let mut merged = l.clone();
         if merged.log_format.is_none() {
             merged.log_format = cfg.logging_config.log_format.clone();
@@ -294,9 +306,9 @@ pub async fn create_function(
         )
         .into());
     }
-    validate::function_name(&r.name)?;
+    validate::validate_function_name(&r.name)?;
     let role = required(req.settings.role.as_deref(), "role")?;
-    validate::role(role)?;
+    validate::validate_role(role)?;
     let code_src = required(req.code.as_ref(), "code")?;
     match req.package_type.as_deref() {
         None | Some("Zip") => {}
@@ -316,9 +328,9 @@ pub async fn create_function(
         }
     }
     let architectures = req.architectures.clone().unwrap_or_else(|| vec!["x86_64".into()]);
-    validate::architectures(&architectures)?;
+    validate::validate_architectures(&architectures)?;
     let tags = req.tags.clone().unwrap_or_default();
-    validate::tags(&tags)?;
+    validate::validate_tags(&tag_pairs(&tags))?;
 
     let now = now_timestamp();
     let mut cfg = FunctionConfig {
@@ -363,7 +375,7 @@ pub async fn create_function(
     apply_settings(&state, &mut cfg, &req.settings).await?;
     is_zip_runtime_ready(&cfg)?;
     if let Some(rt) = &cfg.runtime {
-        runtimes::check_create_allowed(rt)?;
+        runtimes::validate_runtime(rt)?;
     }
 
     let _w = state.meta.lock_writes().await;
@@ -541,7 +553,7 @@ pub async fn update_function_code(
     let req: UpdateCodeRequest = parse_body(&body)?;
     let r = unqualified(&state, &name)?;
     if let Some(a) = &req.architectures {
-        validate::architectures(a)?;
+        validate::validate_architectures(a)?;
     }
     let _w = state.meta.lock_writes().await;
     let mut meta = function_meta(&state, &r.name).await?;
@@ -600,13 +612,7 @@ pub async fn update_function_configuration(
     let _w = state.meta.lock_writes().await;
     let (mut cfg, _) = resolve(&state, &r).await?;
     check_revision(s.revision_id.as_deref(), &cfg.revision_id)?;
-    let runtime_before = cfg.runtime.clone();
     apply_settings(&state, &mut cfg, &s).await?;
-    if let Some(rt) = &cfg.runtime {
-        if runtime_before.as_deref() != Some(rt) || s.runtime.is_some() {
-            runtimes::check_update_allowed(rt)?;
-        }
-    }
     cfg.last_modified = now_timestamp();
     cfg.revision_id = new_revision()?;
     state.meta.put_version(&cfg, None).await?;
@@ -675,7 +681,7 @@ pub async fn delete_function(
 }
 
 /// Remove an artifact once no version references it any more.
-async fn release_code(state: &AppState, code_sha256: &str) {
+pub async fn release_code(state: &AppState, code_sha256: &str) {
     let Some(digest) = code::digest_hex_of(code_sha256) else { return };
     match state.meta.code_in_use(code_sha256).await {
         Ok(false) => {

@@ -6,7 +6,7 @@ use axum::extract::{Path, RawQuery, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
 use ignis_core::model::LayerVersion;
-use ignis_core::{arn, runtimes, validate, AwsError, AwsResult};
+use ignis_core::{arn, validate, AwsError, AwsResult};
 use serde::Deserialize;
 use serde_json::{json, Value};
 
@@ -94,18 +94,15 @@ pub async fn publish_layer_version(
     let name = arn::parse_layer_name(&layer)?;
     let content = required(req.content.as_ref(), "content")?;
     let description = req.description.clone().unwrap_or_default();
-    validate::description(&description)?;
+    validate::validate_description(&description)?;
     if let Some(rts) = &req.compatible_runtimes {
-        validate::compatible_runtimes(rts)?;
-        for rt in rts {
-            runtimes::validate_runtime(rt)?;
-        }
+        validate::validate_compatible_runtimes(rts)?;
     }
     if let Some(archs) = &req.compatible_architectures {
-        validate::compatible_architectures(archs)?;
+        validate::validate_compatible_architectures(archs)?;
     }
     if let Some(li) = &req.license_info {
-        validate::license_info(li)?;
+        validate::check_string(li, "licenseInfo", 0, 512, None)?;
     }
     let stored = code::store_zip(&state, content).await?;
     let _w = state.meta.lock_writes().await;
@@ -226,6 +223,9 @@ pub async fn delete_layer_version(
     let name = arn::parse_layer_name(&layer)?;
     let version = parse_version(&version)?;
     let _w = state.meta.lock_writes().await;
-    state.meta.delete_layer(&name, version).await?;
+    if let Some(l) = state.meta.get_layer(&name, version).await? {
+        state.meta.delete_layer(&name, version).await?;
+        super::functions::release_code(&state, &l.code_sha256).await;
+    }
     Ok(no_content())
 }

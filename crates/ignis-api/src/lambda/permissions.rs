@@ -59,7 +59,7 @@ async fn policy_scope(state: &AppState, name: &str, qualifier: Option<&str>) -> 
     let Some(q) = qualifier else {
         return Ok(String::new());
     };
-    validate::qualifier(q)?;
+    validate::validate_qualifier(q)?;
     let exists = if is_version(q) {
         state.meta.get_version(name, q).await?.is_some()
     } else {
@@ -87,11 +87,11 @@ pub async fn add_permission(
     let r = arn::parse_function_ref(&name, &state.account, &state.region)?;
     let r = arn::merge_qualifier(r, req.qualifier.as_deref().or(q.get("Qualifier")))?;
     let sid = required(req.statement_id, "statementId")?;
-    validate::statement_id(&sid)?;
+    validate::validate_statement_id(&sid)?;
     let action = required(req.action, "action")?;
-    validate::action(&action)?;
+    validate::validate_action(&action)?;
     let principal = required(req.principal, "principal")?;
-    validate::principal(&principal)?;
+    validate::validate_principal(&principal)?;
 
     let _w = state.meta.lock_writes().await;
     let scope = policy_scope(&state, &r.name, r.qualifier.as_deref()).await?;
@@ -256,7 +256,7 @@ pub async fn add_layer_version_permission(
     let name = arn::parse_layer_name(&layer)?;
     let version = parse_version(&version)?;
     let sid = required(req.statement_id, "statementId")?;
-    validate::statement_id(&sid)?;
+    validate::validate_statement_id(&sid)?;
     let action = required(req.action, "action")?;
     if action != "lambda:GetLayerVersion" {
         return Err(AwsError::validation(

@@ -34,7 +34,7 @@ pub async fn tag_resource(
     let mut meta = function_meta(&state, &name).await?;
     let mut merged = meta.tags.clone();
     merged.extend(tags);
-    validate::tags(&merged)?;
+    validate::validate_tags(&super::functions::tag_pairs(&merged))?;
     meta.tags = merged;
     state.meta.put_meta(&name, &meta).await?;
     Ok(no_content())

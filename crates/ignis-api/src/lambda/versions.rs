@@ -31,7 +31,7 @@ pub async fn publish_version(
     let req: PublishVersionRequest = parse_body(&body)?;
     let r = arn::parse_function_ref(&name, &state.account, &state.region)?;
     if let Some(d) = &req.description {
-        validate::description(d)?;
+        validate::validate_description(d)?;
     }
     let _w = state.meta.lock_writes().await;
     let mut meta = function_meta(&state, &r.name).await?;

@@ -1,0 +1,216 @@
+//! `ignis-bench`: control-plane latency of a real `ignis server` on loopback with SigV4-signed
+//! requests — CreateFunction (1 KB zip, durable commit), GetFunction, ListFunctions (page of 50 over
+//! 1000 functions) — and, when `moto_server` is available, the same requests against it, with ratios.
+//!
+//! Usage: `cargo run --release -p ignis-bench -- [--ignis target/release/ignis] [--moto PATH] [--n 1000]`
+
+mod client;
+
+use std::io::Write;
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use anyhow::{bail, Context};
+use base64::Engine;
+
+use client::Client;
+
+struct Args {
+    ignis: PathBuf,
+    moto: Option<PathBuf>,
+    n: usize,
+}
+
+fn parse_args() -> anyhow::Result<Args> {
+    let mut args = Args {
+        ignis: PathBuf::from("target/release/ignis"),
+        moto: [".venv/bin/moto_server"]
+            .iter()
+            .map(PathBuf::from)
+            .find(|p| p.exists()),
+        n: 1000,
+    };
+    let mut it = std::env::args().skip(1);
+    while let Some(a) = it.next() {
+        match a.as_str() {
+            "--ignis" => args.ignis = it.next().context("--ignis PATH")?.into(),
+            "--moto" => args.moto = Some(it.next().context("--moto PATH")?.into()),
+            "--no-moto" => args.moto = None,
+            "--n" => args.n = it.next().context("--n N")?.parse()?,
+            other => bail!("unknown argument {other}"),
+        }
+    }
+    Ok(args)
+}
+
+fn free_port() -> anyhow::Result<u16> {
+    Ok(std::net::TcpListener::bind("127.0.0.1:0")?.local_addr()?.port())
+}
+
+/// A child process killed when dropped.
+struct Server(Child);
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+async fn wait_ready(client: &mut Client, path: &str) -> anyhow::Result<()> {
+    for _ in 0..200 {
+        if client.reconnect().await.is_ok() && client.get_unsigned(path).await.is_ok() {
+            return Ok(());
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    bail!("server did not become ready")
+}
+
+fn one_kb_zip() -> anyhow::Result<String> {
+    let mut w = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
+    let opts = zip::write::SimpleFileOptions::default()
+        .compression_method(zip::CompressionMethod::Stored);
+    w.start_file("app.py", opts)?;
+    let mut body = b"def handler(event, context):\n    return event\n".to_vec();
+    body.resize(900, b'#');
+    w.write_all(&body)?;
+    let bytes = w.finish()?.into_inner();
+    Ok(base64::engine::general_purpose::STANDARD.encode(bytes))
+}
+
+#[derive(Default)]
+struct Stats(Vec<Duration>);
+
+impl Stats {
+    fn pct(&self, p: f64) -> f64 {
+        let mut v = self.0.clone();
+        v.sort();
+        if v.is_empty() {
+            return f64::NAN;
+        }
+        let i = ((v.len() as f64 - 1.0) * p).round() as usize;
+        v[i].as_secs_f64() * 1000.0
+    }
+}
+
+struct Results {
+    create: Stats,
+    get: Stats,
+    list: Stats,
+}
+
+async fn run_suite(client: &mut Client, n: usize, tag: &str) -> anyhow::Result<Results> {
+    let zip = one_kb_zip()?;
+    let mut r = Results {
+        create: Stats::default(),
+        get: Stats::default(),
+        list: Stats::default(),
+    };
+    for i in 0..n {
+        let body = serde_json::json!({
+            "FunctionName": format!("bench-{tag}-{i:05}"),
+            "Runtime": "python3.11",
+            "Role": "arn:aws:iam::000000000000:role/bench",
+            "Handler": "app.handler",
+            "Code": {"ZipFile": zip},
+        })
+        .to_string();
+        let t = Instant::now();
+        let status = client.call("POST", "/2015-03-31/functions", None, body.as_bytes()).await?;
+        r.create.0.push(t.elapsed());
+        if status != 201 {
+            bail!("CreateFunction answered {status}");
+        }
+    }
+    for i in 0..(2 * n) {
+        let path = format!("/2015-03-31/functions/bench-{tag}-{:05}", i % n);
+        let t = Instant::now();
+        let status = client.call("GET", &path, None, b"").await?;
+        r.get.0.push(t.elapsed());
+        if status != 200 {
+            bail!("GetFunction answered {status}");
+        }
+    }
+    for _ in 0..(n / 2).max(50) {
+        let t = Instant::now();
+        let status = client
+            .call("GET", "/2015-03-31/functions", Some("MaxItems=50"), b"")
+            .await?;
+        r.list.0.push(t.elapsed());
+        if status != 200 {
+            bail!("ListFunctions answered {status}");
+        }
+    }
+    Ok(r)
+}
+
+fn print_row(name: &str, ignis: &Stats, peer: Option<&Stats>) {
+    let (p50, p99) = (ignis.pct(0.5), ignis.pct(0.99));
+    match peer {
+        Some(m) => println!(
+            "{name:<32} ignis p50 {p50:>7.3} ms  p99 {p99:>7.3} ms | moto p50 {:>7.3} ms  p99 {:>7.3} ms | p50 ratio {:>5.1}x",
+            m.pct(0.5),
+            m.pct(0.99),
+            m.pct(0.5) / p50
+        ),
+        None => println!("{name:<32} ignis p50 {p50:>7.3} ms  p99 {p99:>7.3} ms"),
+    }
+}
+
+#[tokio::main(flavor = "current_thread")]
+async fn main() -> anyhow::Result<()> {
+    let args = parse_args()?;
+    let dir = std::env::temp_dir().join(format!("ignis-bench-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir)?;
+    let port = free_port()?;
+    let (key, secret) = ("AKIABENCHBENCHBENCH0", "benchsecretbenchsecretbenchsecretbench00");
+    let _ignis = Server(
+        Command::new(&args.ignis)
+            .args(["server", "--listen", &format!("127.0.0.1:{port}")])
+            .arg("--data-dir")
+            .arg(dir.join("data"))
+            .env("IGNIS_ACCESS_KEY_ID", key)
+            .env("IGNIS_SECRET_ACCESS_KEY", secret)
+            .env("IGNIS_LOG", "warn")
+            .stdout(Stdio::null())
+            .spawn()
+            .with_context(|| format!("starting {}", args.ignis.display()))?,
+    );
+    let mut ignis = Client::new(port, key, secret);
+    wait_ready(&mut ignis, "/health").await?;
+    println!("ignis-bench: {} functions, SigV4-signed, loopback, one keep-alive connection", args.n);
+    let ig = run_suite(&mut ignis, args.n, "i").await?;
+
+    let moto = match &args.moto {
+        Some(path) => {
+            let mport = free_port()?;
+            let _m = Server(
+                Command::new(path)
+                    .args(["-p", &mport.to_string()])
+                    .stdout(Stdio::null())
+                    .stderr(Stdio::null())
+                    .spawn()
+                    .with_context(|| format!("starting {}", path.display()))?,
+            );
+            let mut m = Client::new(mport, "testing", "testing");
+            wait_ready(&mut m, "/moto-api/").await?;
+            Some(run_suite(&mut m, args.n, "m").await?)
+        }
+        None => {
+            println!("(moto_server not found: pass --moto PATH to compare)");
+            None
+        }
+    };
+    print_row("CreateFunction (1 KB zip)", &ig.create, moto.as_ref().map(|m| &m.create));
+    print_row("GetFunction", &ig.get, moto.as_ref().map(|m| &m.get));
+    print_row(
+        &format!("ListFunctions (50 of {})", args.n),
+        &ig.list,
+        moto.as_ref().map(|m| &m.list),
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+    Ok(())
+}
