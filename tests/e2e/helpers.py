@@ -18,6 +18,7 @@ import socket
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import urllib.error
 import urllib.request
@@ -45,6 +46,8 @@ HANDLER = "index.handler"
 
 LAST_MODIFIED_RE = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}\+0000$")
 UUID_RE = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
+
+_CLIENT_LOCK = threading.Lock()
 
 START_TIMEOUT = 30.0
 STOP_TIMEOUT = 20.0
@@ -126,6 +129,7 @@ class IgnisServer:
         env = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "IGNIS_"))}
         env.update(self.extra_env)
         env.setdefault("RUST_BACKTRACE", "1")
+        env.setdefault("NO_COLOR", "1")
         self._log = open(self.log_path, "ab")
         self._log.write(f"\n===== start on port {self.port} =====\n".encode())
         self._log.flush()
@@ -218,19 +222,20 @@ class IgnisServer:
     def client(self, *, access_key: str | None = None, secret_key: str | None = None,
                validate: bool = True, region: str = REGION):
         ak, sk = self.credentials
-        return boto3.client(
-            "lambda",
-            endpoint_url=self.endpoint,
-            region_name=region,
-            aws_access_key_id=access_key or ak,
-            aws_secret_access_key=secret_key or sk,
-            config=Config(
-                retries={"max_attempts": 0},
-                connect_timeout=5,
-                read_timeout=60,
-                parameter_validation=validate,
-            ),
-        )
+        with _CLIENT_LOCK:  # creating clients from boto3's default session is not thread-safe
+            return boto3.client(
+                "lambda",
+                endpoint_url=self.endpoint,
+                region_name=region,
+                aws_access_key_id=access_key or ak,
+                aws_secret_access_key=secret_key or sk,
+                config=Config(
+                    retries={"max_attempts": 0},
+                    connect_timeout=5,
+                    read_timeout=60,
+                    parameter_validation=validate,
+                ),
+            )
 
 
 def new_workdir() -> Path:

@@ -118,12 +118,14 @@ def test_credential_scope_wrong_region(server):
     status, headers, body = signed_request(server, "GET", LIST_PATH, region="eu-west-1")
     assert status == 403, body
     assert error_code_of(headers, body) == "InvalidSignatureException", (headers, body)
+    assert b"Credential should be scoped to a valid region" in body, body
 
 
 def test_credential_scope_wrong_service(server):
     status, headers, body = signed_request(server, "GET", LIST_PATH, service="s3")
     assert status == 403, body
     assert error_code_of(headers, body) == "InvalidSignatureException", (headers, body)
+    assert b"Credential should be scoped to correct service: 'lambda'" in body, body
 
 
 def test_env_supplied_admin_keys(fresh_server):

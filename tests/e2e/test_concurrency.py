@@ -128,31 +128,51 @@ def test_provisioned_concurrency_update_replaces(lam, published):
     lam.delete_provisioned_concurrency_config(FunctionName=name, Qualifier="1")
 
 
-def test_provisioned_concurrency_errors(lam, lam_noval, published):
-    name = published
-    expect_error(lambda: lam.put_provisioned_concurrency_config(FunctionName=name, Qualifier="$LATEST",
-                                                                ProvisionedConcurrentExecutions=1),
-                 "InvalidParameterValueException", 400,
-                 "Provisioned Concurrency Configs cannot be applied to unpublished function versions.")
-    expect_error(lambda: lam.get_provisioned_concurrency_config(FunctionName=name, Qualifier="$LATEST"),
-                 "InvalidParameterValueException", 400,
-                 "The function resource provided must be an alias or a published version.")
-    expect_error(lambda: lam.get_provisioned_concurrency_config(FunctionName=name, Qualifier="1"),
-                 "ProvisionedConcurrencyConfigNotFoundException", 404,
-                 "No Provisioned Concurrency Config found for this function")
-    expect_error(lambda: lam.put_provisioned_concurrency_config(FunctionName=name, Qualifier="10",
-                                                                ProvisionedConcurrentExecutions=1),
-                 "ResourceNotFoundException", 404, f"Function not found: {function_arn(name, '10')}")
-    expect_error(lambda: lam.put_provisioned_concurrency_config(FunctionName=name, Qualifier="noalias",
-                                                                ProvisionedConcurrentExecutions=1),
-                 "ResourceNotFoundException", 404, f"Cannot find alias arn: {function_arn(name, 'noalias')}")
-    expect_error(lambda: lam_noval.put_provisioned_concurrency_config(FunctionName=name, Qualifier="1",
+PC_ERRORS = {
+    "put-on-latest": (
+        lambda lam, n: lam.put_provisioned_concurrency_config(FunctionName=n, Qualifier="$LATEST",
+                                                              ProvisionedConcurrentExecutions=1),
+        "InvalidParameterValueException", 400,
+        "Provisioned Concurrency Configs cannot be applied to unpublished function versions."),
+    "get-on-latest": (
+        lambda lam, n: lam.get_provisioned_concurrency_config(FunctionName=n, Qualifier="$LATEST"),
+        "InvalidParameterValueException", 400,
+        "The function resource provided must be an alias or a published version."),
+    "get-unset": (
+        lambda lam, n: lam.get_provisioned_concurrency_config(FunctionName=n, Qualifier="1"),
+        "ProvisionedConcurrencyConfigNotFoundException", 404,
+        "No Provisioned Concurrency Config found for this function"),
+    "put-missing-version": (
+        lambda lam, n: lam.put_provisioned_concurrency_config(FunctionName=n, Qualifier="10",
+                                                              ProvisionedConcurrentExecutions=1),
+        "ResourceNotFoundException", 404, "Function not found: {arn}:10"),
+    "put-missing-alias": (
+        lambda lam, n: lam.put_provisioned_concurrency_config(FunctionName=n, Qualifier="noalias",
+                                                              ProvisionedConcurrentExecutions=1),
+        "ResourceNotFoundException", 404, "Cannot find alias arn: {arn}:noalias"),
+    "get-missing-alias": (
+        lambda lam, n: lam.get_provisioned_concurrency_config(FunctionName=n, Qualifier="noalias"),
+        "ResourceNotFoundException", 404, "Cannot find alias arn: {arn}:noalias"),
+    "list-missing-function": (
+        lambda lam, n: lam.list_provisioned_concurrency_configs(FunctionName=n + "-missing"),
+        "ResourceNotFoundException", 404, "Function not found: {arn}-missing"),
+}
+
+
+@pytest.mark.parametrize("case", sorted(PC_ERRORS))
+def test_provisioned_concurrency_errors(lam, published, case):
+    call, code, status, message = PC_ERRORS[case]
+    expect_error(lambda: call(lam, published), code, status, message.format(arn=function_arn(published)))
+
+
+def test_provisioned_concurrency_zero_is_invalid(lam_noval, published):
+    expect_error(lambda: lam_noval.put_provisioned_concurrency_config(FunctionName=published, Qualifier="1",
                                                                       ProvisionedConcurrentExecutions=0),
                  "ValidationException", 400,
                  "Value '0' at 'provisionedConcurrentExecutions' failed to satisfy constraint: "
                  "Member must have value greater than or equal to 1")
-    missing = unique("missing")
-    expect_error(lambda: lam.list_provisioned_concurrency_configs(FunctionName=missing),
-                 "ResourceNotFoundException", 404, f"Function not found: {function_arn(missing)}")
-    # deleting a config that does not exist (on an existing version) succeeds
-    assert status_of(lam.delete_provisioned_concurrency_config(FunctionName=name, Qualifier="1")) == 204
+
+
+def test_delete_unset_provisioned_concurrency_succeeds(lam, published):
+    # deleting a config that does not exist (on an existing version) answers 204, as AWS does
+    assert status_of(lam.delete_provisioned_concurrency_config(FunctionName=published, Qualifier="1")) == 204

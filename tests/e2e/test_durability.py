@@ -53,7 +53,7 @@ def build_state(lam) -> tuple[str, str, dict[str, bytes]]:
     lam.add_layer_version_permission(LayerName=layer, VersionNumber=1, StatementId="all",
                                      Action="lambda:GetLayerVersion", Principal="*")
     create_function(lam, name, blobs["v1"], Description="durable", Timeout=11, MemorySize=256,
-                    Environment={"Variables": {"K": "V"}}, Tags={"keep": "me"},
+                    Environment={"Variables": {"KEY": "V"}}, Tags={"keep": "me"},
                     Layers=[layer_arn(layer, 1)])
     wait_ready(lam, name)
     lam.publish_version(FunctionName=name)

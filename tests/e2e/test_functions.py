@@ -8,6 +8,7 @@ import urllib.parse
 from pathlib import Path
 
 import pytest
+from botocore.exceptions import ClientError
 
 from helpers import (
     ACCOUNT,
@@ -392,7 +393,7 @@ def test_update_function_configuration(lam, cleanup):
         Timeout=42,
         MemorySize=512,
         Handler="main.handle",
-        Environment={"Variables": {"A": "1"}},
+        Environment={"Variables": {"AB": "1"}},
         EphemeralStorage={"Size": 2048},
     )
     assert status_of(resp) == 200
@@ -400,24 +401,24 @@ def test_update_function_configuration(lam, cleanup):
     assert resp["Timeout"] == 42
     assert resp["MemorySize"] == 512
     assert resp["Handler"] == "main.handle"
-    assert resp["Environment"] == {"Variables": {"A": "1"}}
+    assert resp["Environment"] == {"Variables": {"AB": "1"}}
     assert resp["EphemeralStorage"] == {"Size": 2048}
     assert resp["CodeSha256"] == sha256_b64(zb)
     assert resp["RevisionId"] != created["RevisionId"]
     cfg = wait_ready(lam, name)
     assert (cfg["Description"], cfg["Timeout"], cfg["MemorySize"], cfg["Handler"]) == ("changed", 42, 512, "main.handle")
-    assert cfg["Environment"] == {"Variables": {"A": "1"}}
+    assert cfg["Environment"] == {"Variables": {"AB": "1"}}
 
 
 def test_update_configuration_keeps_unspecified_fields(lam, cleanup):
     name = unique()
     cleanup.append(name)
-    create_function(lam, name, Description="keep me", Timeout=9, Environment={"Variables": {"K": "V"}})
+    create_function(lam, name, Description="keep me", Timeout=9, Environment={"Variables": {"KEY": "V"}})
     wait_ready(lam, name)
     lam.update_function_configuration(FunctionName=name, MemorySize=1024)
     cfg = wait_ready(lam, name)
     assert (cfg["Description"], cfg["Timeout"], cfg["MemorySize"]) == ("keep me", 9, 1024)
-    assert cfg["Environment"] == {"Variables": {"K": "V"}}
+    assert cfg["Environment"] == {"Variables": {"KEY": "V"}}
 
 
 def test_update_configuration_revision_precondition(lam, fn):
@@ -595,3 +596,93 @@ def test_function_arn_of_other_region(lam, fn):
 def test_function_arn_of_other_account(lam, fn):
     other = f"arn:aws:lambda:{REGION}:111122223333:function:{fn}"
     expect_error(lambda: lam.get_function(FunctionName=other), "AccessDeniedException", 403)
+
+
+# -- concurrency of the control plane --------------------------------------------------------------
+
+def test_concurrent_creates_of_distinct_functions(server, cleanup):
+    from concurrent.futures import ThreadPoolExecutor
+
+    prefix = unique("par")
+    names = [f"{prefix}-{i:02d}" for i in range(24)]
+    cleanup.extend(names)
+
+    def make(n):
+        c = server.client()  # one client per thread, as boto3 recommends
+        return create_function(c, n, code_zip(n))["CodeSha256"]
+
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        shas = list(pool.map(make, names))
+    assert shas == [sha256_b64(code_zip(n)) for n in names]
+    lam = server.client()
+    listed = {f["FunctionName"] for p in lam.get_paginator("list_functions").paginate() for f in p["Functions"]}
+    assert set(names) <= listed
+
+
+def test_concurrent_create_same_name_exactly_one_wins(server, cleanup):
+    from concurrent.futures import ThreadPoolExecutor
+
+    name = unique("race")
+    cleanup.append(name)
+
+    def attempt(i):
+        try:
+            create_function(server.client(), name, code_zip(f"racer-{i}"))
+            return "created"
+        except ClientError as e:
+            return e.response["Error"]["Code"]
+
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        outcomes = list(pool.map(attempt, range(8)))
+    assert outcomes.count("created") == 1, outcomes
+    assert set(outcomes) == {"created", "ResourceConflictException"}, outcomes
+
+
+def test_concurrent_publish_of_unchanged_code_makes_one_version(server, fn):
+    from concurrent.futures import ThreadPoolExecutor
+
+    with ThreadPoolExecutor(max_workers=6) as pool:
+        versions = list(pool.map(lambda _: server.client().publish_version(FunctionName=fn)["Version"], range(6)))
+    assert versions == ["1"] * 6, versions
+    lam = server.client()
+    assert [v["Version"] for v in lam.list_versions_by_function(FunctionName=fn)["Versions"]] == ["$LATEST", "1"]
+
+
+def test_concurrent_updates_and_publishes_number_versions_uniquely(server, fn):
+    from concurrent.futures import ThreadPoolExecutor
+
+    def step(i):
+        c = server.client()
+        c.update_function_code(FunctionName=fn, ZipFile=code_zip(f"round-{i}"), Publish=True)
+
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        list(pool.map(step, range(8)))
+    lam = server.client()
+    vs = [v["Version"] for v in lam.list_versions_by_function(FunctionName=fn)["Versions"]]
+    assert vs == ["$LATEST"] + [str(i) for i in range(1, 9)], vs
+    shas = {v["CodeSha256"] for v in lam.list_versions_by_function(FunctionName=fn)["Versions"][1:]}
+    assert shas == {sha256_b64(code_zip(f"round-{i}")) for i in range(8)}
+
+
+def test_large_zip_round_trip(lam, cleanup):
+    import os as _os
+
+    name = unique()
+    cleanup.append(name)
+    zb = make_zip({"index.py": "def handler(e, c):\n    return 1\n", "blob.bin": _os.urandom(8 << 20)}, stored=True)
+    resp = create_function(lam, name, zb)
+    assert resp["CodeSize"] == len(zb)
+    assert resp["CodeSha256"] == sha256_b64(zb)
+    assert http_get(lam.get_function(FunctionName=name)["Code"]["Location"], timeout=30) == (200, zb)
+
+
+def test_unicode_round_trip(lam, cleanup):
+    name = unique()
+    cleanup.append(name)
+    text = "Grüße — 関数 ✓"
+    create_function(lam, name, Description=text, Environment={"Variables": {"GREETING": text}},
+                    Tags={"owner": "zoë"})
+    got = lam.get_function(FunctionName=name)
+    assert got["Configuration"]["Description"] == text
+    assert got["Configuration"]["Environment"]["Variables"]["GREETING"] == text
+    assert got["Tags"] == {"owner": "zoë"}

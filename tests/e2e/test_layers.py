@@ -257,12 +257,18 @@ def test_layer_permission_errors(lam, layer):
     expect_error(lambda: lam.add_layer_version_permission(LayerName=layer, VersionNumber=1, StatementId="s2",
                                                           Action="lambda:GetLayerVersion", Principal="*",
                                                           RevisionId="stale"),
-                 "PreconditionFailedException", 412, "The Revision Id provided does not match the latest Revision Id")
+                 "PreconditionFailedException", 412,
+                 "The Revision Id provided does not match the latest Revision Id. "
+                 "Call the GetLayerPolicy API to retrieve the latest Revision Id")
     expect_error(lambda: lam.add_layer_version_permission(LayerName=layer, VersionNumber=1, StatementId="s3",
                                                           Action="*", Principal="*"),
                  "ValidationException", 400)
     expect_error(lambda: lam.add_layer_version_permission(LayerName=layer, VersionNumber=9, StatementId="s4",
                                                           Action="lambda:GetLayerVersion", Principal="*"),
+                 "ResourceNotFoundException", 404, f"Layer version {layer_arn(layer, 9)} does not exist.")
+    expect_error(lambda: lam.get_layer_version_policy(LayerName=layer, VersionNumber=9),
+                 "ResourceNotFoundException", 404, f"Layer version {layer_arn(layer, 9)} does not exist.")
+    expect_error(lambda: lam.remove_layer_version_permission(LayerName=layer, VersionNumber=9, StatementId="s1"),
                  "ResourceNotFoundException", 404, f"Layer version {layer_arn(layer, 9)} does not exist.")
     expect_error(lambda: lam.remove_layer_version_permission(LayerName=layer, VersionNumber=1,
                                                              StatementId="doesnotexist"),

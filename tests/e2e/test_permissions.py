@@ -129,16 +129,22 @@ def test_permission_revision_precondition(lam, fn):
                  "PreconditionFailedException", 412)
 
 
-def test_permission_missing_targets(lam, fn):
+def test_permission_missing_function(lam):
     missing = unique("missing")
     expect_error(lambda: lam.add_permission(FunctionName=missing, StatementId="x", Action="lambda:InvokeFunction",
                                             Principal=ACCOUNT),
                  "ResourceNotFoundException", 404, f"Function not found: {function_arn(missing)}")
     expect_error(lambda: lam.get_policy(FunctionName=missing), "ResourceNotFoundException", 404,
                  f"Function not found: {function_arn(missing)}")
+
+
+def test_permission_missing_version(lam, fn):
     expect_error(lambda: lam.add_permission(FunctionName=fn, Qualifier="42", StatementId="x",
                                             Action="lambda:InvokeFunction", Principal=ACCOUNT),
                  "ResourceNotFoundException", 404, f"Function not found: {function_arn(fn, '42')}")
+
+
+def test_permission_missing_alias(lam, fn):
     expect_error(lambda: lam.add_permission(FunctionName=fn, Qualifier="ghost", StatementId="x",
                                             Action="lambda:InvokeFunction", Principal=ACCOUNT),
                  "ResourceNotFoundException", 404, f"Cannot find alias arn: {function_arn(fn, 'ghost')}")

@@ -195,6 +195,15 @@ def test_environment_reserved_key(lam):
     assert_not_created(lam, name)
 
 
+@pytest.mark.parametrize("key", ["A", "1ABC", "BAD-KEY"])
+def test_environment_key_pattern(lam, key):
+    # keys start with a letter, are at least two characters, letters/digits/underscore only
+    name = unique()
+    expect_error(lambda: create_function(lam, name, Environment={"Variables": {key: "v"}}),
+                 "ValidationException", 400, "failed to satisfy constraint")
+    assert_not_created(lam, name)
+
+
 def test_zipped_code_too_large(lam):
     name = unique()
     raw = os.urandom(52428800 - 100)

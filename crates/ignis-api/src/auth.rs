@@ -52,6 +52,7 @@ async fn verify(state: &SharedState, req: Request) -> Result<Request, AwsError> 
         body: &body,
     };
     let claim = sigv4::parse(&request)?;
+    claim.check_scope(&state.region, "lambda")?;
     let (secret, principal) = state
         .credential(&claim.access_key_id)
         .await
@@ -90,10 +91,16 @@ async fn read_body(body: Body) -> Result<Bytes, AwsError> {
 
 /// Body of a request whose middleware already read it (cheap: the bytes are shared).
 pub async fn body_bytes(body: Body) -> Bytes {
-    body.collect().await.map(|c| c.to_bytes()).unwrap_or_default()
+    body.collect()
+        .await
+        .map(|c| c.to_bytes())
+        .unwrap_or_default()
 }
 
 /// Respond 200 "ok" for health checks.
 pub async fn health() -> impl IntoResponse {
-    ([("content-type", "application/json")], "{\"status\":\"ok\"}")
+    (
+        [("content-type", "application/json")],
+        "{\"status\":\"ok\"}",
+    )
 }

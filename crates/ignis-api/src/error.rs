@@ -33,11 +33,15 @@ pub fn error_response(err: &AwsError) -> Response {
     if let Some(reason) = err.reason {
         body.insert("Reason".into(), reason.into());
     }
-    let status = StatusCode::from_u16(err.kind.status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+    let status =
+        StatusCode::from_u16(err.kind.status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
     let mut resp = (status, serde_json::Value::Object(body).to_string()).into_response();
     let headers = resp.headers_mut();
     headers.insert("content-type", HeaderValue::from_static("application/json"));
-    headers.insert("x-amzn-errortype", HeaderValue::from_static(err.kind.code()));
+    headers.insert(
+        "x-amzn-errortype",
+        HeaderValue::from_static(err.kind.code()),
+    );
     resp
 }
 

@@ -16,9 +16,7 @@ use axum::Router;
 
 use crate::error::{unknown_operation, ApiError};
 pub use crate::state::{AppState, Caller, SharedState};
-use lambda::{
-    account, aliases, concurrency, functions, layers, permissions, tags, versions,
-};
+use lambda::{account, aliases, concurrency, functions, layers, permissions, tags, versions};
 
 /// The full router of the server.
 pub fn router(state: Arc<AppState>) -> Router {
@@ -44,9 +42,13 @@ pub fn router(state: Arc<AppState>) -> Router {
         )
         .route(
             "/2015-03-31/functions/{name}/configuration",
-            get(functions::get_function_configuration).put(functions::update_function_configuration),
+            get(functions::get_function_configuration)
+                .put(functions::update_function_configuration),
         )
-        .route("/2015-03-31/functions/{name}/code", put(functions::update_function_code))
+        .route(
+            "/2015-03-31/functions/{name}/code",
+            put(functions::update_function_code),
+        )
         .route(
             "/2015-03-31/functions/{name}/versions",
             get(versions::list_versions_by_function).post(versions::publish_version),
@@ -111,8 +113,14 @@ pub fn router(state: Arc<AppState>) -> Router {
                 .post(tags::tag_resource)
                 .delete(tags::untag_resource),
         )
-        .route("/2016-08-19/account-settings", get(account::get_account_settings))
-        .route("/2016-08-19/account-settings/", get(account::get_account_settings))
+        .route(
+            "/2016-08-19/account-settings",
+            get(account::get_account_settings),
+        )
+        .route(
+            "/2016-08-19/account-settings/",
+            get(account::get_account_settings),
+        )
         .fallback(fallback)
         .method_not_allowed_fallback(fallback)
         .layer(axum::middleware::from_fn_with_state(
@@ -122,4 +130,3 @@ pub fn router(state: Arc<AppState>) -> Router {
         .layer(DefaultBodyLimit::max(auth::MAX_REQUEST_BYTES))
         .with_state(state)
 }
-

@@ -75,12 +75,9 @@ pub async fn download(
         return denied("Request has expired");
     }
     match state.artifacts.get(&digest).await {
-        Ok(Some(bytes)) => (
-            StatusCode::OK,
-            [("content-type", "application/zip")],
-            bytes,
-        )
-            .into_response(),
+        Ok(Some(bytes)) => {
+            (StatusCode::OK, [("content-type", "application/zip")], bytes).into_response()
+        }
         Ok(None) => error_response(&AwsError::not_found("The specified key does not exist.")),
         Err(e) => {
             tracing::error!(error = %e, "artifact read failed");

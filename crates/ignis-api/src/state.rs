@@ -53,7 +53,10 @@ impl AppState {
     }
 
     /// Secret and principal of an access key, from the cache or the store.
-    pub async fn credential(&self, access_key_id: &str) -> Result<Option<(String, String)>, ignis_store::StoreError> {
+    pub async fn credential(
+        &self,
+        access_key_id: &str,
+    ) -> Result<Option<(String, String)>, ignis_store::StoreError> {
         if let Ok(cache) = self.credentials.read() {
             if let Some(hit) = cache.get(access_key_id) {
                 return Ok(Some(hit.clone()));

@@ -33,15 +33,24 @@ impl Client {
         stream.set_nodelay(true)?;
         let (sender, conn) = hyper::client::conn::http1::handshake(TokioIo::new(stream)).await?;
         tokio::spawn(async move {
-            let _ = conn.await;
+            if let Err(e) = conn.await {
+                eprintln!("connection error: {e}");
+            }
         });
         self.sender = Some(sender);
         Ok(())
     }
 
     async fn send(&mut self, req: hyper::Request<Full<Bytes>>) -> anyhow::Result<u16> {
+        // Servers that close after each response (moto's werkzeug) get a fresh connection.
+        if self.sender.as_ref().is_none_or(|s| s.is_closed()) {
+            self.reconnect().await?;
+        }
         let sender = self.sender.as_mut().context("not connected")?;
-        sender.ready().await?;
+        if sender.ready().await.is_err() {
+            self.reconnect().await?;
+        }
+        let sender = self.sender.as_mut().context("not connected")?;
         let resp = sender.send_request(req).await?;
         let status = resp.status().as_u16();
         resp.into_body().collect().await?;
@@ -53,6 +62,19 @@ impl Client {
         let req = hyper::Request::get(path)
             .header("host", format!("127.0.0.1:{}", self.port))
             .body(Full::new(Bytes::new()))?;
+        self.send(req).await
+    }
+
+    /// An unsigned form POST (setting up peers that do not check signatures).
+    pub async fn call_form(&mut self, path: &str, body: &[u8]) -> anyhow::Result<u16> {
+        let req = hyper::Request::post(path)
+            .header("host", format!("127.0.0.1:{}", self.port))
+            .header("content-type", "application/x-www-form-urlencoded")
+            .header(
+                "authorization",
+                "AWS4-HMAC-SHA256 Credential=testing/20240101/us-east-1/iam/aws4_request, SignedHeaders=host, Signature=0",
+            )
+            .body(Full::new(Bytes::copy_from_slice(body)))?;
         self.send(req).await
     }
 

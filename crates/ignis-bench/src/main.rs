@@ -45,7 +45,9 @@ fn parse_args() -> anyhow::Result<Args> {
 }
 
 fn free_port() -> anyhow::Result<u16> {
-    Ok(std::net::TcpListener::bind("127.0.0.1:0")?.local_addr()?.port())
+    Ok(std::net::TcpListener::bind("127.0.0.1:0")?
+        .local_addr()?
+        .port())
 }
 
 /// A child process killed when dropped.
@@ -70,8 +72,8 @@ async fn wait_ready(client: &mut Client, path: &str) -> anyhow::Result<()> {
 
 fn one_kb_zip() -> anyhow::Result<String> {
     let mut w = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
-    let opts = zip::write::SimpleFileOptions::default()
-        .compression_method(zip::CompressionMethod::Stored);
+    let opts =
+        zip::write::SimpleFileOptions::default().compression_method(zip::CompressionMethod::Stored);
     w.start_file("app.py", opts)?;
     let mut body = b"def handler(event, context):\n    return event\n".to_vec();
     body.resize(900, b'#');
@@ -101,7 +103,12 @@ struct Results {
     list: Stats,
 }
 
-async fn run_suite(client: &mut Client, n: usize, tag: &str) -> anyhow::Result<Results> {
+async fn run_suite(
+    client: &mut Client,
+    n: usize,
+    tag: &str,
+    role: &str,
+) -> anyhow::Result<Results> {
     let zip = one_kb_zip()?;
     let mut r = Results {
         create: Stats::default(),
@@ -112,13 +119,15 @@ async fn run_suite(client: &mut Client, n: usize, tag: &str) -> anyhow::Result<R
         let body = serde_json::json!({
             "FunctionName": format!("bench-{tag}-{i:05}"),
             "Runtime": "python3.11",
-            "Role": "arn:aws:iam::000000000000:role/bench",
+            "Role": role,
             "Handler": "app.handler",
             "Code": {"ZipFile": zip},
         })
         .to_string();
         let t = Instant::now();
-        let status = client.call("POST", "/2015-03-31/functions", None, body.as_bytes()).await?;
+        let status = client
+            .call("POST", "/2015-03-31/functions", None, body.as_bytes())
+            .await?;
         r.create.0.push(t.elapsed());
         if status != 201 {
             bail!("CreateFunction answered {status}");
@@ -166,7 +175,10 @@ async fn main() -> anyhow::Result<()> {
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir)?;
     let port = free_port()?;
-    let (key, secret) = ("AKIABENCHBENCHBENCH0", "benchsecretbenchsecretbenchsecretbench00");
+    let (key, secret) = (
+        "AKIABENCHBENCHBENCH0",
+        "benchsecretbenchsecretbenchsecretbench00",
+    );
     let _ignis = Server(
         Command::new(&args.ignis)
             .args(["server", "--listen", &format!("127.0.0.1:{port}")])
@@ -181,8 +193,17 @@ async fn main() -> anyhow::Result<()> {
     );
     let mut ignis = Client::new(port, key, secret);
     wait_ready(&mut ignis, "/health").await?;
-    println!("ignis-bench: {} functions, SigV4-signed, loopback, one keep-alive connection", args.n);
-    let ig = run_suite(&mut ignis, args.n, "i").await?;
+    println!(
+        "ignis-bench: {} functions, SigV4-signed, loopback, one keep-alive connection",
+        args.n
+    );
+    let ig = run_suite(
+        &mut ignis,
+        args.n,
+        "i",
+        "arn:aws:iam::000000000000:role/bench",
+    )
+    .await?;
 
     let moto = match &args.moto {
         Some(path) => {
@@ -197,14 +218,24 @@ async fn main() -> anyhow::Result<()> {
             );
             let mut m = Client::new(mport, "testing", "testing");
             wait_ready(&mut m, "/moto-api/").await?;
-            Some(run_suite(&mut m, args.n, "m").await?)
+            // moto checks that the execution role exists in its IAM.
+            let form = "Action=CreateRole&Version=2010-05-08&RoleName=bench&AssumeRolePolicyDocument=%7B%7D";
+            let status = m.call_form("/", form.as_bytes()).await?;
+            if status != 200 {
+                bail!("moto CreateRole answered {status}");
+            }
+            Some(run_suite(&mut m, args.n, "m", "arn:aws:iam::123456789012:role/bench").await?)
         }
         None => {
             println!("(moto_server not found: pass --moto PATH to compare)");
             None
         }
     };
-    print_row("CreateFunction (1 KB zip)", &ig.create, moto.as_ref().map(|m| &m.create));
+    print_row(
+        "CreateFunction (1 KB zip)",
+        &ig.create,
+        moto.as_ref().map(|m| &m.create),
+    );
     print_row("GetFunction", &ig.get, moto.as_ref().map(|m| &m.get));
     print_row(
         &format!("ListFunctions (50 of {})", args.n),

@@ -48,7 +48,11 @@ fn write_file(path: &Path, id: &str, secret: &str) -> anyhow::Result<()> {
 }
 
 /// Make sure the admin key exists in the store and, unless given by the environment, in the file.
-pub async fn ensure_admin(meta: &MetaStore, data_dir: &Path, principal: &str) -> anyhow::Result<()> {
+pub async fn ensure_admin(
+    meta: &MetaStore,
+    data_dir: &Path,
+    principal: &str,
+) -> anyhow::Result<()> {
     let path = data_dir.join("credentials");
     let from_env = match (
         std::env::var("IGNIS_ACCESS_KEY_ID"),

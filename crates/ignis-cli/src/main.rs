@@ -15,7 +15,11 @@ use ignis_crypto::RootKey;
 use ignis_store::{ArtifactStore, MetaStore};
 
 #[derive(Parser, Debug)]
-#[command(name = "ignis", version, about = "Self-hosted serverless functions, AWS Lambda compatible")]
+#[command(
+    name = "ignis",
+    version,
+    about = "Self-hosted serverless functions, AWS Lambda compatible"
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,

@@ -32,7 +32,11 @@ pub fn seal_envelope(
 }
 
 /// Decrypt an envelope made by [`seal_envelope`] with the same root key and context.
-pub fn open_envelope(root: &RootKey, sealed: &[u8], context: &[u8]) -> Result<Vec<u8>, CryptoError> {
+pub fn open_envelope(
+    root: &RootKey,
+    sealed: &[u8],
+    context: &[u8],
+) -> Result<Vec<u8>, CryptoError> {
     if sealed.len() < 6 || &sealed[..4] != MAGIC {
         return Err(CryptoError::Decrypt);
     }

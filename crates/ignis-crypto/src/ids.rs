@@ -16,7 +16,10 @@ fn pick(alphabet: &[u8], bytes: &[u8]) -> String {
 
 /// A new access key id shaped like AWS's long-term keys: `AKIA` + 16 base32 characters.
 pub fn access_key_id() -> Result<String, CryptoError> {
-    Ok(format!("AKIA{}", pick(KEY_ID_ALPHABET, &random_array::<16>()?)))
+    Ok(format!(
+        "AKIA{}",
+        pick(KEY_ID_ALPHABET, &random_array::<16>()?)
+    ))
 }
 
 /// A new 40-character secret access key.
@@ -48,7 +51,9 @@ mod tests {
     fn shapes() {
         let k = access_key_id().unwrap();
         assert!(k.starts_with("AKIA") && k.len() == 20);
-        assert!(k.chars().all(|c| c.is_ascii_uppercase() || c.is_ascii_digit()));
+        assert!(k
+            .chars()
+            .all(|c| c.is_ascii_uppercase() || c.is_ascii_digit()));
         let s = secret_access_key().unwrap();
         assert_eq!(s.len(), 40);
         assert_ne!(s, secret_access_key().unwrap());

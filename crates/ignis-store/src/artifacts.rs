@@ -77,7 +77,9 @@ impl ArtifactStore {
         };
         let plain = open_envelope(&self.root, &sealed, hex_digest.as_bytes())?;
         if ignis_crypto::sha256_hex(&plain) != hex_digest {
-            return Err(StoreError::Corrupt(format!("artifact {hex_digest} digest mismatch")));
+            return Err(StoreError::Corrupt(format!(
+                "artifact {hex_digest} digest mismatch"
+            )));
         }
         Ok(Some(plain))
     }

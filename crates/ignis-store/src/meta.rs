@@ -17,9 +17,7 @@ use ignis_core::model::{
 use ignis_crypto::RootKey;
 use serde::de::DeserializeOwned;
 use serde::Serialize;
-use sqlx::sqlite::{
-    SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous,
-};
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 use sqlx::{Row, SqlitePool};
 use tokio::sync::{Mutex, MutexGuard};
 
@@ -40,7 +38,10 @@ const LATEST_NUM: i64 = 0;
 pub fn version_number(version: &str) -> Option<i64> {
     if version == LATEST {
         Some(LATEST_NUM)
-    } else if !version.is_empty() && version.len() <= 18 && version.bytes().all(|b| b.is_ascii_digit()) {
+    } else if !version.is_empty()
+        && version.len() <= 18
+        && version.bytes().all(|b| b.is_ascii_digit())
+    {
         version.parse().ok().filter(|n| *n > 0)
     } else {
         None
@@ -91,8 +92,15 @@ impl MetaStore {
     // ---- credentials ----
 
     /// Store an access key with its secret sealed under the root key.
-    pub async fn put_credential(&self, access_key_id: &str, secret: &str, principal: &str) -> StoreResult<()> {
-        let sealed = self.root.seal(secret.as_bytes(), access_key_id.as_bytes())?;
+    pub async fn put_credential(
+        &self,
+        access_key_id: &str,
+        secret: &str,
+        principal: &str,
+    ) -> StoreResult<()> {
+        let sealed = self
+            .root
+            .seal(secret.as_bytes(), access_key_id.as_bytes())?;
         sqlx::query(
             "INSERT INTO credentials (access_key_id, secret, principal) VALUES ($1, $2, $3) \
              ON CONFLICT (access_key_id) DO UPDATE SET secret = excluded.secret, principal = excluded.principal",
@@ -106,7 +114,10 @@ impl MetaStore {
     }
 
     /// The secret and principal ARN of an access key.
-    pub async fn get_credential(&self, access_key_id: &str) -> StoreResult<Option<(String, String)>> {
+    pub async fn get_credential(
+        &self,
+        access_key_id: &str,
+    ) -> StoreResult<Option<(String, String)>> {
         let row = sqlx::query("SELECT secret, principal FROM credentials WHERE access_key_id = $1")
             .bind(access_key_id)
             .fetch_optional(&self.pool)
@@ -120,7 +131,9 @@ impl MetaStore {
 
     /// Number of stored access keys.
     pub async fn credential_count(&self) -> StoreResult<i64> {
-        Ok(sqlx::query_scalar("SELECT COUNT(*) FROM credentials").fetch_one(&self.pool).await?)
+        Ok(sqlx::query_scalar("SELECT COUNT(*) FROM credentials")
+            .fetch_one(&self.pool)
+            .await?)
     }
 
     // ---- functions and versions ----
@@ -148,7 +161,10 @@ impl MetaStore {
         let mut plain = cfg.clone();
         let env = plain.environment.take();
         let sealed = match env {
-            Some(env) => Some(self.root.seal(to_json(&env)?.as_bytes(), env_context(cfg).as_bytes())?),
+            Some(env) => Some(
+                self.root
+                    .seal(to_json(&env)?.as_bytes(), env_context(cfg).as_bytes())?,
+            ),
             None => None,
         };
         Ok((to_json(&plain)?, sealed))
@@ -158,15 +174,22 @@ impl MetaStore {
         let mut cfg: FunctionConfig = from_json(config)?;
         if let Some(sealed) = env {
             let plain = self.root.open(&sealed, env_context(&cfg).as_bytes())?;
-            let env: Environment = serde_json::from_slice(&plain).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+            let env: Environment =
+                serde_json::from_slice(&plain).map_err(|e| StoreError::Corrupt(e.to_string()))?;
             cfg.environment = Some(env);
         }
         Ok(cfg)
     }
 
     /// Create a function: its settings and `$LATEST` (and optionally version 1) in one transaction.
-    pub async fn create_function(&self, meta: &FunctionMeta, versions: &[&FunctionConfig]) -> StoreResult<()> {
-        let Some(first) = versions.first() else { return Ok(()) };
+    pub async fn create_function(
+        &self,
+        meta: &FunctionMeta,
+        versions: &[&FunctionConfig],
+    ) -> StoreResult<()> {
+        let Some(first) = versions.first() else {
+            return Ok(());
+        };
         let mut tx = self.pool.begin().await?;
         sqlx::query("INSERT INTO functions (name, meta) VALUES ($1, $2)")
             .bind(&first.function_name)
@@ -175,20 +198,26 @@ impl MetaStore {
             .await?;
         for cfg in versions {
             let (config, env) = self.seal_env(cfg)?;
-            sqlx::query("INSERT INTO versions (name, version, config, env) VALUES ($1, $2, $3, $4)")
-                .bind(&cfg.function_name)
-                .bind(version_number(&cfg.version).unwrap_or(LATEST_NUM))
-                .bind(config)
-                .bind(env)
-                .execute(&mut *tx)
-                .await?;
+            sqlx::query(
+                "INSERT INTO versions (name, version, config, env) VALUES ($1, $2, $3, $4)",
+            )
+            .bind(&cfg.function_name)
+            .bind(version_number(&cfg.version).unwrap_or(LATEST_NUM))
+            .bind(config)
+            .bind(env)
+            .execute(&mut *tx)
+            .await?;
         }
         tx.commit().await?;
         Ok(())
     }
 
     /// Insert or replace one version's configuration, optionally with new function settings, atomically.
-    pub async fn put_version(&self, cfg: &FunctionConfig, meta: Option<&FunctionMeta>) -> StoreResult<()> {
+    pub async fn put_version(
+        &self,
+        cfg: &FunctionConfig,
+        meta: Option<&FunctionMeta>,
+    ) -> StoreResult<()> {
         let (config, env) = self.seal_env(cfg)?;
         let mut tx = self.pool.begin().await?;
         sqlx::query(
@@ -213,8 +242,14 @@ impl MetaStore {
     }
 
     /// One version (`$LATEST` or a number) of a function.
-    pub async fn get_version(&self, name: &str, version: &str) -> StoreResult<Option<FunctionConfig>> {
-        let Some(num) = version_number(version) else { return Ok(None) };
+    pub async fn get_version(
+        &self,
+        name: &str,
+        version: &str,
+    ) -> StoreResult<Option<FunctionConfig>> {
+        let Some(num) = version_number(version) else {
+            return Ok(None);
+        };
         let row = sqlx::query("SELECT config, env FROM versions WHERE name = $1 AND version = $2")
             .bind(name)
             .bind(num)
@@ -225,7 +260,12 @@ impl MetaStore {
     }
 
     /// Versions of one function in order (`$LATEST` first), after `after` (a stored number), at most `limit`.
-    pub async fn list_versions(&self, name: &str, after: Option<i64>, limit: i64) -> StoreResult<Vec<FunctionConfig>> {
+    pub async fn list_versions(
+        &self,
+        name: &str,
+        after: Option<i64>,
+        limit: i64,
+    ) -> StoreResult<Vec<FunctionConfig>> {
         let rows = sqlx::query(
             "SELECT config, env FROM versions WHERE name = $1 AND version > $2 ORDER BY version LIMIT $3",
         )
@@ -254,7 +294,11 @@ impl MetaStore {
     }
 
     /// Every version of every function in (name, version) order after (`name`, `version`), at most `limit`.
-    pub async fn list_all_versions(&self, after: (&str, i64), limit: i64) -> StoreResult<Vec<FunctionConfig>> {
+    pub async fn list_all_versions(
+        &self,
+        after: (&str, i64),
+        limit: i64,
+    ) -> StoreResult<Vec<FunctionConfig>> {
         let rows = sqlx::query(
             "SELECT config, env FROM versions WHERE name > $1 OR (name = $2 AND version > $3) \
              ORDER BY name, version LIMIT $4",
@@ -273,7 +317,13 @@ impl MetaStore {
     /// Delete a function with all its versions, aliases, policies and provisioned configs.
     pub async fn delete_function(&self, name: &str) -> StoreResult<()> {
         let mut tx = self.pool.begin().await?;
-        for table in ["functions", "versions", "aliases", "policies", "provisioned"] {
+        for table in [
+            "functions",
+            "versions",
+            "aliases",
+            "policies",
+            "provisioned",
+        ] {
             sqlx::query(&format!("DELETE FROM {table} WHERE name = $1"))
                 .bind(name)
                 .execute(&mut *tx)
@@ -285,7 +335,9 @@ impl MetaStore {
 
     /// Delete one published version (and its qualifier-scoped policy and provisioned config).
     pub async fn delete_version(&self, name: &str, version: &str) -> StoreResult<()> {
-        let Some(num) = version_number(version) else { return Ok(()) };
+        let Some(num) = version_number(version) else {
+            return Ok(());
+        };
         let mut tx = self.pool.begin().await?;
         sqlx::query("DELETE FROM versions WHERE name = $1 AND version = $2")
             .bind(name)
@@ -293,11 +345,13 @@ impl MetaStore {
             .execute(&mut *tx)
             .await?;
         for table in ["policies", "provisioned"] {
-            sqlx::query(&format!("DELETE FROM {table} WHERE name = $1 AND qualifier = $2"))
-                .bind(name)
-                .bind(version)
-                .execute(&mut *tx)
-                .await?;
+            sqlx::query(&format!(
+                "DELETE FROM {table} WHERE name = $1 AND qualifier = $2"
+            ))
+            .bind(name)
+            .bind(version)
+            .execute(&mut *tx)
+            .await?;
         }
         tx.commit().await?;
         Ok(())
@@ -305,8 +359,12 @@ impl MetaStore {
 
     /// Number of functions and total code size of all versions (for GetAccountSettings).
     pub async fn usage(&self) -> StoreResult<(i64, i64)> {
-        let count: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM functions").fetch_one(&self.pool).await?;
-        let rows: Vec<String> = sqlx::query_scalar("SELECT config FROM versions").fetch_all(&self.pool).await?;
+        let count: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM functions")
+            .fetch_one(&self.pool)
+            .await?;
+        let rows: Vec<String> = sqlx::query_scalar("SELECT config FROM versions")
+            .fetch_all(&self.pool)
+            .await?;
         let mut size = 0i64;
         for r in rows {
             let cfg: FunctionConfig = from_json(&r)?;
@@ -334,11 +392,12 @@ impl MetaStore {
 
     /// One alias.
     pub async fn get_alias(&self, name: &str, alias: &str) -> StoreResult<Option<AliasConfig>> {
-        let row: Option<String> = sqlx::query_scalar("SELECT config FROM aliases WHERE name = $1 AND alias = $2")
-            .bind(name)
-            .bind(alias)
-            .fetch_optional(&self.pool)
-            .await?;
+        let row: Option<String> =
+            sqlx::query_scalar("SELECT config FROM aliases WHERE name = $1 AND alias = $2")
+                .bind(name)
+                .bind(alias)
+                .fetch_optional(&self.pool)
+                .await?;
         row.as_deref().map(from_json).transpose()
     }
 
@@ -360,18 +419,22 @@ impl MetaStore {
     pub async fn delete_alias(&self, name: &str, alias: &str) -> StoreResult<()> {
         let mut tx = self.pool.begin().await?;
         for table in ["aliases"] {
-            sqlx::query(&format!("DELETE FROM {table} WHERE name = $1 AND alias = $2"))
-                .bind(name)
-                .bind(alias)
-                .execute(&mut *tx)
-                .await?;
+            sqlx::query(&format!(
+                "DELETE FROM {table} WHERE name = $1 AND alias = $2"
+            ))
+            .bind(name)
+            .bind(alias)
+            .execute(&mut *tx)
+            .await?;
         }
         for table in ["policies", "provisioned"] {
-            sqlx::query(&format!("DELETE FROM {table} WHERE name = $1 AND qualifier = $2"))
-                .bind(name)
-                .bind(alias)
-                .execute(&mut *tx)
-                .await?;
+            sqlx::query(&format!(
+                "DELETE FROM {table} WHERE name = $1 AND qualifier = $2"
+            ))
+            .bind(name)
+            .bind(alias)
+            .execute(&mut *tx)
+            .await?;
         }
         tx.commit().await?;
         Ok(())
@@ -379,10 +442,11 @@ impl MetaStore {
 
     /// All aliases of a function in name order.
     pub async fn list_aliases(&self, name: &str) -> StoreResult<Vec<AliasConfig>> {
-        let rows: Vec<String> = sqlx::query_scalar("SELECT config FROM aliases WHERE name = $1 ORDER BY alias")
-            .bind(name)
-            .fetch_all(&self.pool)
-            .await?;
+        let rows: Vec<String> =
+            sqlx::query_scalar("SELECT config FROM aliases WHERE name = $1 ORDER BY alias")
+                .bind(name)
+                .fetch_all(&self.pool)
+                .await?;
         rows.iter().map(|r| from_json(r)).collect()
     }
 
@@ -390,16 +454,22 @@ impl MetaStore {
 
     /// The resource policy of a function (`qualifier` "" for the unqualified function).
     pub async fn get_policy(&self, name: &str, qualifier: &str) -> StoreResult<Option<PolicyDoc>> {
-        let row: Option<String> = sqlx::query_scalar("SELECT doc FROM policies WHERE name = $1 AND qualifier = $2")
-            .bind(name)
-            .bind(qualifier)
-            .fetch_optional(&self.pool)
-            .await?;
+        let row: Option<String> =
+            sqlx::query_scalar("SELECT doc FROM policies WHERE name = $1 AND qualifier = $2")
+                .bind(name)
+                .bind(qualifier)
+                .fetch_optional(&self.pool)
+                .await?;
         row.as_deref().map(from_json).transpose()
     }
 
     /// Replace (or with `None`, delete) a resource policy.
-    pub async fn put_policy(&self, name: &str, qualifier: &str, doc: Option<&PolicyDoc>) -> StoreResult<()> {
+    pub async fn put_policy(
+        &self,
+        name: &str,
+        qualifier: &str,
+        doc: Option<&PolicyDoc>,
+    ) -> StoreResult<()> {
         match doc {
             Some(doc) => {
                 sqlx::query(
@@ -426,7 +496,11 @@ impl MetaStore {
     // ---- provisioned concurrency ----
 
     /// The provisioned concurrency config of a qualifier.
-    pub async fn get_provisioned(&self, name: &str, qualifier: &str) -> StoreResult<Option<ProvisionedConfig>> {
+    pub async fn get_provisioned(
+        &self,
+        name: &str,
+        qualifier: &str,
+    ) -> StoreResult<Option<ProvisionedConfig>> {
         let row: Option<String> =
             sqlx::query_scalar("SELECT config FROM provisioned WHERE name = $1 AND qualifier = $2")
                 .bind(name)
@@ -437,7 +511,12 @@ impl MetaStore {
     }
 
     /// Insert or replace (or with `None`, delete) a provisioned concurrency config.
-    pub async fn put_provisioned(&self, name: &str, qualifier: &str, cfg: Option<&ProvisionedConfig>) -> StoreResult<()> {
+    pub async fn put_provisioned(
+        &self,
+        name: &str,
+        qualifier: &str,
+        cfg: Option<&ProvisionedConfig>,
+    ) -> StoreResult<()> {
         match cfg {
             Some(cfg) => {
                 sqlx::query(
@@ -473,7 +552,9 @@ impl MetaStore {
 
     /// Sum of provisioned concurrency across all functions.
     pub async fn total_provisioned(&self) -> StoreResult<u64> {
-        let rows: Vec<String> = sqlx::query_scalar("SELECT config FROM provisioned").fetch_all(&self.pool).await?;
+        let rows: Vec<String> = sqlx::query_scalar("SELECT config FROM provisioned")
+            .fetch_all(&self.pool)
+            .await?;
         let mut total = 0u64;
         for r in rows {
             let cfg: ProvisionedConfig = from_json(&r)?;
@@ -484,7 +565,9 @@ impl MetaStore {
 
     /// Sum of reserved concurrency across all functions.
     pub async fn total_reserved(&self) -> StoreResult<u64> {
-        let rows: Vec<String> = sqlx::query_scalar("SELECT meta FROM functions").fetch_all(&self.pool).await?;
+        let rows: Vec<String> = sqlx::query_scalar("SELECT meta FROM functions")
+            .fetch_all(&self.pool)
+            .await?;
         let mut total = 0u64;
         for r in rows {
             let meta: FunctionMeta = from_json(&r)?;
@@ -498,10 +581,11 @@ impl MetaStore {
     /// Allocate the next version number of a layer (numbers are never reused).
     pub async fn next_layer_version(&self, name: &str) -> StoreResult<u64> {
         let mut tx = self.pool.begin().await?;
-        let current: Option<i64> = sqlx::query_scalar("SELECT next_version FROM layer_names WHERE name = $1")
-            .bind(name)
-            .fetch_optional(&mut *tx)
-            .await?;
+        let current: Option<i64> =
+            sqlx::query_scalar("SELECT next_version FROM layer_names WHERE name = $1")
+                .bind(name)
+                .fetch_optional(&mut *tx)
+                .await?;
         let version = current.unwrap_or(1);
         sqlx::query(
             "INSERT INTO layer_names (name, next_version) VALUES ($1, $2) \
@@ -531,11 +615,12 @@ impl MetaStore {
 
     /// One layer version.
     pub async fn get_layer(&self, name: &str, version: u64) -> StoreResult<Option<LayerVersion>> {
-        let row: Option<String> = sqlx::query_scalar("SELECT config FROM layers WHERE name = $1 AND version = $2")
-            .bind(name)
-            .bind(version as i64)
-            .fetch_optional(&self.pool)
-            .await?;
+        let row: Option<String> =
+            sqlx::query_scalar("SELECT config FROM layers WHERE name = $1 AND version = $2")
+                .bind(name)
+                .bind(version as i64)
+                .fetch_optional(&self.pool)
+                .await?;
         row.as_deref().map(from_json).transpose()
     }
 
@@ -555,7 +640,12 @@ impl MetaStore {
             .fetch_all(&self.pool)
             .await?;
         rows.into_iter()
-            .map(|r| Ok((r.try_get("name")?, from_json(&r.try_get::<String, _>("config")?)?)))
+            .map(|r| {
+                Ok((
+                    r.try_get("name")?,
+                    from_json(&r.try_get::<String, _>("config")?)?,
+                ))
+            })
             .collect()
     }
 
@@ -570,7 +660,11 @@ impl MetaStore {
     }
 
     /// The policy of a layer version.
-    pub async fn get_layer_policy(&self, name: &str, version: u64) -> StoreResult<Option<PolicyDoc>> {
+    pub async fn get_layer_policy(
+        &self,
+        name: &str,
+        version: u64,
+    ) -> StoreResult<Option<PolicyDoc>> {
         let row: Option<Option<String>> =
             sqlx::query_scalar("SELECT policy FROM layers WHERE name = $1 AND version = $2")
                 .bind(name)
@@ -581,7 +675,12 @@ impl MetaStore {
     }
 
     /// Replace (or with `None`, clear) the policy of a layer version.
-    pub async fn put_layer_policy(&self, name: &str, version: u64, doc: Option<&PolicyDoc>) -> StoreResult<()> {
+    pub async fn put_layer_policy(
+        &self,
+        name: &str,
+        version: u64,
+        doc: Option<&PolicyDoc>,
+    ) -> StoreResult<()> {
         let doc = doc.map(to_json).transpose()?;
         sqlx::query("UPDATE layers SET policy = $1 WHERE name = $2 AND version = $3")
             .bind(doc)
@@ -648,16 +747,40 @@ mod tests {
         let db = dir.join("meta.db");
         let root = Arc::new(RootKey::generate().unwrap());
         let store = MetaStore::open_sqlite(&db, root.clone()).await.unwrap();
-        let meta = FunctionMeta { next_version: 1, ..Default::default() };
-        store.create_function(&meta, &[&cfg("a", LATEST)]).await.unwrap();
-        store.create_function(&meta, &[&cfg("b", LATEST), &cfg("b", "1")]).await.unwrap();
-        assert!(store.create_function(&meta, &[&cfg("a", LATEST)]).await.is_err());
-        assert_eq!(store.get_version("a", LATEST).await.unwrap().unwrap(), cfg("a", LATEST));
+        let meta = FunctionMeta {
+            next_version: 1,
+            ..Default::default()
+        };
+        store
+            .create_function(&meta, &[&cfg("a", LATEST)])
+            .await
+            .unwrap();
+        store
+            .create_function(&meta, &[&cfg("b", LATEST), &cfg("b", "1")])
+            .await
+            .unwrap();
+        assert!(store
+            .create_function(&meta, &[&cfg("a", LATEST)])
+            .await
+            .is_err());
+        assert_eq!(
+            store.get_version("a", LATEST).await.unwrap().unwrap(),
+            cfg("a", LATEST)
+        );
         assert_eq!(store.list_latest("", 10).await.unwrap().len(), 2);
-        assert_eq!(store.list_latest("a", 10).await.unwrap()[0].function_name, "b");
-        assert_eq!(store.list_all_versions(("", -1), 10).await.unwrap().len(), 3);
+        assert_eq!(
+            store.list_latest("a", 10).await.unwrap()[0].function_name,
+            "b"
+        );
+        assert_eq!(
+            store.list_all_versions(("", -1), 10).await.unwrap().len(),
+            3
+        );
         assert_eq!(store.list_versions("b", None, 10).await.unwrap().len(), 2);
-        store.put_credential("AKIATEST", "s3cr3t-value", "arn:aws:iam::000000000000:root").await.unwrap();
+        store
+            .put_credential("AKIATEST", "s3cr3t-value", "arn:aws:iam::000000000000:root")
+            .await
+            .unwrap();
         store.close().await;
         // Secrets never reach the database file in plaintext.
         for file in std::fs::read_dir(&dir).unwrap() {
@@ -668,8 +791,14 @@ mod tests {
             assert!(!bytes.windows(12).any(|w| w == b"s3cr3t-value"));
         }
         let store = MetaStore::open_sqlite(&db, root).await.unwrap();
-        assert_eq!(store.get_version("b", "1").await.unwrap().unwrap(), cfg("b", "1"));
-        assert_eq!(store.get_credential("AKIATEST").await.unwrap().unwrap().0, "s3cr3t-value");
+        assert_eq!(
+            store.get_version("b", "1").await.unwrap().unwrap(),
+            cfg("b", "1")
+        );
+        assert_eq!(
+            store.get_credential("AKIATEST").await.unwrap().unwrap().0,
+            "s3cr3t-value"
+        );
         store.delete_function("b").await.unwrap();
         assert!(store.get_version("b", "1").await.unwrap().is_none());
         assert!(store.get_meta("b").await.unwrap().is_none());

@@ -9,7 +9,9 @@ use ignis_core::{arn, validate, AwsError, AwsResult};
 use serde::Deserialize;
 use serde_json::json;
 
-use super::functions::{check_revision, function_meta, function_not_found, required};
+use super::functions::{
+    alias_not_found, check_revision, function_meta, function_not_found, required,
+};
 use super::util::{json, new_revision, no_content, page, parse_body, Query};
 use crate::error::ApiResult;
 use crate::state::{AppState, SharedState};
@@ -27,13 +29,6 @@ struct AliasRequest {
 fn function_name(state: &AppState, path: &str) -> AwsResult<String> {
     let r = arn::parse_function_ref(path, &state.account, &state.region)?;
     Ok(r.name)
-}
-
-fn alias_not_found(state: &AppState, name: &str, alias: &str) -> AwsError {
-    AwsError::not_found(format!(
-        "Alias not found: {}",
-        arn::qualified_function_arn(&state.region, &state.account, name, alias)
-    ))
 }
 
 /// Check that the alias's version and routing versions exist.
@@ -140,7 +135,13 @@ pub async fn update_alias(
     if let Some(rc) = req.routing_config {
         cfg.routing_config = normalise(Some(rc));
     }
-    check_versions(&state, &fname, &cfg.function_version, cfg.routing_config.as_ref()).await?;
+    check_versions(
+        &state,
+        &fname,
+        &cfg.function_version,
+        cfg.routing_config.as_ref(),
+    )
+    .await?;
     cfg.revision_id = new_revision()?;
     state.meta.put_alias(&fname, &cfg).await?;
     Ok(json(StatusCode::OK, &cfg))

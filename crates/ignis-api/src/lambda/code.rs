@@ -66,7 +66,9 @@ pub async fn store_zip(state: &AppState, src: &CodeSource) -> AwsResult<StoredCo
         ));
     }
     let Some(b64) = &src.zip_file else {
-        return Err(AwsError::invalid("Please provide a source for function code."));
+        return Err(AwsError::invalid(
+            "Please provide a source for function code.",
+        ));
     };
     let zip = base64::engine::general_purpose::STANDARD
         .decode(b64.as_bytes())
@@ -100,7 +102,9 @@ pub async fn store_zip(state: &AppState, src: &CodeSource) -> AwsResult<StoredCo
 /// Check that `zip` is a readable archive with only safe relative paths; return its unzipped size.
 pub fn inspect_zip(zip: &[u8]) -> AwsResult<u64> {
     let unreadable = || {
-        AwsError::invalid("Could not unzip uploaded file. Please check your file, then try to upload again.")
+        AwsError::invalid(
+            "Could not unzip uploaded file. Please check your file, then try to upload again.",
+        )
     };
     let mut archive = zip::ZipArchive::new(Cursor::new(zip)).map_err(|_| unreadable())?;
     if archive.len() > MAX_ENTRIES {
@@ -138,7 +142,8 @@ mod tests {
     fn make_zip(entries: &[(&str, &[u8])]) -> Vec<u8> {
         let mut w = zip::ZipWriter::new(Cursor::new(Vec::new()));
         for (name, data) in entries {
-            w.start_file(*name, zip::write::SimpleFileOptions::default()).unwrap();
+            w.start_file(*name, zip::write::SimpleFileOptions::default())
+                .unwrap();
             w.write_all(data).unwrap();
         }
         w.finish().unwrap().into_inner()
@@ -146,13 +151,19 @@ mod tests {
 
     #[test]
     fn accepts_normal_zip_and_counts_size() {
-        let z = make_zip(&[("app.py", b"def handler(e, c):\n  return 1\n"), ("lib/x.py", b"x")]);
+        let z = make_zip(&[
+            ("app.py", b"def handler(e, c):\n  return 1\n"),
+            ("lib/x.py", b"x"),
+        ]);
         assert_eq!(inspect_zip(&z).unwrap(), 31);
     }
 
     #[test]
     fn rejects_garbage_and_traversal() {
-        assert_eq!(inspect_zip(b"not a zip").unwrap_err().kind, ErrorKind::InvalidParameterValue);
+        assert_eq!(
+            inspect_zip(b"not a zip").unwrap_err().kind,
+            ErrorKind::InvalidParameterValue
+        );
         for bad in ["../evil", "/etc/passwd", "a/../../b"] {
             let z = make_zip(&[(bad, b"x")]);
             let e = inspect_zip(&z).unwrap_err();

@@ -11,7 +11,9 @@ use serde::Deserialize;
 use serde_json::json;
 
 use super::account::{ACCOUNT_CONCURRENCY, MIN_UNRESERVED};
-use super::functions::{function_meta, function_not_found, is_version, required, target};
+use super::functions::{
+    check_qualifier_exists, function_meta, function_only, is_version, required, target,
+};
 use super::util::{json, no_content, now_timestamp, page, parse_body, Query};
 use crate::error::ApiResult;
 use crate::state::{AppState, SharedState};
@@ -23,7 +25,7 @@ struct PutConcurrencyRequest {
 }
 
 fn plain_name(state: &AppState, path: &str) -> Result<String, AwsError> {
-    Ok(arn::parse_function_ref(path, &state.account, &state.region)?.name)
+    function_only(state, path)
 }
 
 /// `PUT /2017-10-31/functions/{name}/concurrency`
@@ -34,7 +36,10 @@ pub async fn put_function_concurrency(
 ) -> ApiResult<Response> {
     let req: PutConcurrencyRequest = parse_body(&body)?;
     let name = plain_name(&state, &name)?;
-    let n = required(req.reserved_concurrent_executions, "reservedConcurrentExecutions")?;
+    let n = required(
+        req.reserved_concurrent_executions,
+        "reservedConcurrentExecutions",
+    )?;
     if n < 0 {
         return Err(AwsError::validation(
             &n.to_string(),
@@ -98,24 +103,56 @@ struct PutProvisionedRequest {
 }
 
 /// The qualifier of a provisioned concurrency request: must name a published version or an alias.
-async fn provisioned_qualifier(state: &AppState, name: &str, q: Option<&str>) -> ApiResult<String> {
+async fn provisioned_qualifier(
+    state: &AppState,
+    name: &str,
+    q: Option<&str>,
+    for_put: bool,
+) -> ApiResult<String> {
     let q = required(q, "qualifier")?;
     function_meta(state, name).await?;
     if q == LATEST {
-        return Err(AwsError::invalid(
-            "Provisioned Concurrency Configs cannot be applied to unpublished function versions.",
-        )
-        .into());
+        let message = if for_put {
+            "Provisioned Concurrency Configs cannot be applied to unpublished function versions."
+        } else {
+            "The function resource provided must be an alias or a published version."
+        };
+        return Err(AwsError::invalid(message).into());
     }
-    let exists = if is_version(q) {
-        state.meta.get_version(name, q).await?.is_some()
-    } else {
-        state.meta.get_alias(name, q).await?.is_some()
-    };
-    if !exists {
-        return Err(function_not_found(state, name, Some(q)).into());
-    }
+    check_qualifier_exists(state, name, q).await?;
     Ok(q.to_string())
+}
+
+/// A version and an alias pointing at it cannot both carry provisioned concurrency.
+async fn check_overlap(state: &AppState, name: &str, qualifier: &str) -> ApiResult<()> {
+    let aliases = state.meta.list_aliases(name).await?;
+    let clash = if is_version(qualifier) {
+        let mut found = None;
+        for a in aliases.iter().filter(|a| a.function_version == qualifier) {
+            if state.meta.get_provisioned(name, &a.name).await?.is_some() {
+                found = Some(format!(
+                    "Alias {} is already configured with provisioned concurrency for version {qualifier}.",
+                    a.name
+                ));
+                break;
+            }
+        }
+        found
+    } else {
+        match aliases.iter().find(|a| a.name == qualifier) {
+            Some(a) if state.meta.get_provisioned(name, &a.function_version).await?.is_some() => Some(
+                format!(
+                    "Version {} is already configured with provisioned concurrency; alias {qualifier} points to it.",
+                    a.function_version
+                ),
+            ),
+            _ => None,
+        }
+    };
+    match clash {
+        Some(message) => Err(AwsError::conflict(message).into()),
+        None => Ok(()),
+    }
 }
 
 fn not_configured() -> AwsError {
@@ -143,7 +180,10 @@ pub async fn put_provisioned_concurrency_config(
     let req: PutProvisionedRequest = parse_body(&body)?;
     let q = Query::parse(q.as_deref());
     let r = target(&state, &name, &q)?;
-    let n = required(req.provisioned_concurrent_executions, "provisionedConcurrentExecutions")?;
+    let n = required(
+        req.provisioned_concurrent_executions,
+        "provisionedConcurrentExecutions",
+    )?;
     if n < 1 {
         return Err(AwsError::validation(
             &n.to_string(),
@@ -153,7 +193,8 @@ pub async fn put_provisioned_concurrency_config(
         .into());
     }
     let _w = state.meta.lock_writes().await;
-    let qualifier = provisioned_qualifier(&state, &r.name, r.qualifier.as_deref()).await?;
+    let qualifier = provisioned_qualifier(&state, &r.name, r.qualifier.as_deref(), true).await?;
+    check_overlap(&state, &r.name, &qualifier).await?;
     let existing = state.meta.get_provisioned(&r.name, &qualifier).await?;
     let others = state.meta.total_provisioned().await?.saturating_sub(
         existing
@@ -174,7 +215,12 @@ pub async fn put_provisioned_concurrency_config(
     }
     let now = now_timestamp();
     let cfg = ProvisionedConfig {
-        function_arn: arn::qualified_function_arn(&state.region, &state.account, &r.name, &qualifier),
+        function_arn: arn::qualified_function_arn(
+            &state.region,
+            &state.account,
+            &r.name,
+            &qualifier,
+        ),
         requested_provisioned_concurrent_executions: n as u32,
         available_provisioned_concurrent_executions: n as u32,
         allocated_provisioned_concurrent_executions: n as u32,
@@ -182,7 +228,10 @@ pub async fn put_provisioned_concurrency_config(
         status_reason: None,
         last_modified: now,
     };
-    state.meta.put_provisioned(&r.name, &qualifier, Some(&cfg)).await?;
+    state
+        .meta
+        .put_provisioned(&r.name, &qualifier, Some(&cfg))
+        .await?;
     let mut shown = cfg.clone();
     shown.status = "IN_PROGRESS".into();
     shown.available_provisioned_concurrent_executions = 0;
@@ -210,11 +259,10 @@ pub async fn get_provisioned_concurrency_config(
         return Ok(json(StatusCode::OK, &out));
     }
     let r = target(&state, &name, &q)?;
-    let qualifier = required(r.qualifier.as_deref(), "qualifier")?;
-    function_meta(&state, &r.name).await?;
+    let qualifier = provisioned_qualifier(&state, &r.name, r.qualifier.as_deref(), false).await?;
     let cfg = state
         .meta
-        .get_provisioned(&r.name, qualifier)
+        .get_provisioned(&r.name, &qualifier)
         .await?
         .ok_or_else(not_configured)?;
     Ok(json(StatusCode::OK, &status_view(&cfg)))
@@ -229,12 +277,11 @@ pub async fn delete_provisioned_concurrency_config(
     let q = Query::parse(q.as_deref());
     let r = target(&state, &name, &q)?;
     let _w = state.meta.lock_writes().await;
-    let qualifier = provisioned_qualifier(&state, &r.name, r.qualifier.as_deref()).await?;
+    let qualifier = provisioned_qualifier(&state, &r.name, r.qualifier.as_deref(), false).await?;
+    // Deleting a config that does not exist answers 204, as AWS does.
     state
         .meta
-        .get_provisioned(&r.name, &qualifier)
-        .await?
-        .ok_or_else(not_configured)?;
-    state.meta.put_provisioned(&r.name, &qualifier, None).await?;
+        .put_provisioned(&r.name, &qualifier, None)
+        .await?;
     Ok(no_content())
 }

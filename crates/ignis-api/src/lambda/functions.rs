@@ -136,6 +136,78 @@ pub async fn function_meta(state: &AppState, name: &str) -> ApiResult<FunctionMe
         .ok_or_else(|| function_not_found(state, name, None))?)
 }
 
+/// "Cannot find alias arn: ARN" as AWS words it.
+pub fn alias_not_found(state: &AppState, name: &str, alias: &str) -> AwsError {
+    AwsError::not_found(format!(
+        "Cannot find alias arn: {}",
+        arn::qualified_function_arn(&state.region, &state.account, name, alias)
+    ))
+}
+
+/// The function named in the path, refusing qualifiers: for operations on the function itself.
+pub fn function_only(state: &AppState, path_name: &str) -> AwsResult<String> {
+    let r = arn::parse_function_ref(path_name, &state.account, &state.region)?;
+    if r.qualifier.is_some() {
+        return Err(AwsError::invalid(
+            "This operation is permitted on Lambda functions only. Aliases and versions do not support this operation.",
+        ));
+    }
+    Ok(r.name)
+}
+
+/// Check that a qualifier names an existing published version or alias.
+pub async fn check_qualifier_exists(state: &AppState, name: &str, q: &str) -> ApiResult<()> {
+    if is_version(q) {
+        if state.meta.get_version(name, q).await?.is_none() {
+            return Err(function_not_found(state, name, Some(q)).into());
+        }
+    } else if state.meta.get_alias(name, q).await?.is_none() {
+        return Err(alias_not_found(state, name, q).into());
+    }
+    Ok(())
+}
+
+/// Give the resource behind a policy scope ("" = `$LATEST`, a version, or an alias) a new
+/// RevisionId, as AWS does when its policy or tags change; returns (old, new).
+pub async fn bump_revision(
+    state: &AppState,
+    name: &str,
+    scope: &str,
+) -> ApiResult<(String, String)> {
+    let new = new_revision()?;
+    if scope.is_empty() || is_version(scope) {
+        let version = if scope.is_empty() { LATEST } else { scope };
+        let mut cfg = state
+            .meta
+            .get_version(name, version)
+            .await?
+            .ok_or_else(|| function_not_found(state, name, (!scope.is_empty()).then_some(scope)))?;
+        let old = std::mem::replace(&mut cfg.revision_id, new.clone());
+        state.meta.put_version(&cfg, None).await?;
+        Ok((old, new))
+    } else {
+        let mut alias = state
+            .meta
+            .get_alias(name, scope)
+            .await?
+            .ok_or_else(|| alias_not_found(state, name, scope))?;
+        let old = std::mem::replace(&mut alias.revision_id, new.clone());
+        state.meta.put_alias(name, &alias).await?;
+        Ok((old, new))
+    }
+}
+
+/// What PublishVersion compares to decide whether `$LATEST` changed since the last publish: the
+/// configuration without its revision, timestamps and transient states.
+pub fn publish_fingerprint(cfg: &FunctionConfig) -> String {
+    let mut c = cfg.clone();
+    c.revision_id.clear();
+    c.last_modified.clear();
+    serde_json::to_vec(&c)
+        .map(|b| ignis_crypto::sha256_hex(&b))
+        .unwrap_or_default()
+}
+
 /// Tags as the (key, value) pairs the validators take.
 pub fn tag_pairs(tags: &BTreeMap<String, String>) -> Vec<(String, String)> {
     tags.iter().map(|(k, v)| (k.clone(), v.clone())).collect()
@@ -205,7 +277,9 @@ async fn apply_settings(state: &AppState, cfg: &mut FunctionConfig, s: &Settings
     }
     if let Some(e) = &s.ephemeral_storage {
         validate::validate_ephemeral_storage(e.size)?;
-        cfg.ephemeral_storage = EphemeralStorage { size: e.size as u32 };
+        cfg.ephemeral_storage = EphemeralStorage {
+            size: e.size as u32,
+        };
     }
     if let Some(env) = &s.environment {
         let vars: Vec<(String, String)> = env
@@ -258,7 +332,12 @@ async fn apply_settings(state: &AppState, cfg: &mut FunctionConfig, s: &Settings
         ));
     }
     if let Some(snap) = &s.snap_start {
-        if snap.get("ApplyOn").and_then(|v| v.as_str()).unwrap_or("None") != "None" {
+        if snap
+            .get("ApplyOn")
+            .and_then(|v| v.as_str())
+            .unwrap_or("None")
+            != "None"
+        {
             return Err(AwsError::invalid(
                 "SnapStart is not supported by this server; set ApplyOn to None.",
             ));
@@ -293,10 +372,7 @@ fn as_updating(mut cfg: FunctionConfig) -> FunctionConfig {
 }
 
 /// `POST /2015-03-31/functions`
-pub async fn create_function(
-    State(state): State<SharedState>,
-    body: Bytes,
-) -> ApiResult<Response> {
+pub async fn create_function(State(state): State<SharedState>, body: Bytes) -> ApiResult<Response> {
     let req: CreateFunctionRequest = parse_body(&body)?;
     let name_in = required(req.function_name.as_deref(), "functionName")?;
     let r = arn::parse_function_ref(name_in, &state.account, &state.region)?;
@@ -312,12 +388,10 @@ pub async fn create_function(
     let code_src = required(req.code.as_ref(), "code")?;
     match req.package_type.as_deref() {
         None | Some("Zip") => {}
-        Some("Image") => {
-            return Err(AwsError::invalid(
-                "Container images are not supported by this server yet; deploy a .zip file archive.",
-            )
-            .into())
-        }
+        Some("Image") => return Err(AwsError::invalid(
+            "Container images are not supported by this server yet; deploy a .zip file archive.",
+        )
+        .into()),
         Some(other) => {
             return Err(AwsError::validation(
                 other,
@@ -327,7 +401,10 @@ pub async fn create_function(
             .into())
         }
     }
-    let architectures = req.architectures.clone().unwrap_or_else(|| vec!["x86_64".into()]);
+    let architectures = req
+        .architectures
+        .clone()
+        .unwrap_or_else(|| vec!["x86_64".into()]);
     validate::validate_architectures(&architectures)?;
     let tags = req.tags.clone().unwrap_or_default();
     validate::validate_tags(&tag_pairs(&tags))?;
@@ -395,7 +472,7 @@ pub async fn create_function(
     if req.publish.unwrap_or(false) {
         let v1 = published_copy(&state, &cfg, "1", None)?;
         meta.next_version = 2;
-        meta.last_published = Some((cfg.revision_id.clone(), "1".into()));
+        meta.last_published = Some((publish_fingerprint(&cfg), "1".into()));
         state.meta.create_function(&meta, &[&cfg, &v1]).await?;
         return Ok(json(StatusCode::CREATED, &as_creating(v1)));
     }
@@ -424,8 +501,12 @@ pub fn published_copy(
 ) -> AwsResult<FunctionConfig> {
     let mut v = latest.clone();
     v.version = version.to_string();
-    v.function_arn =
-        arn::qualified_function_arn(&state.region, &state.account, &latest.function_name, version);
+    v.function_arn = arn::qualified_function_arn(
+        &state.region,
+        &state.account,
+        &latest.function_name,
+        version,
+    );
     v.revision_id = new_revision()?;
     if let Some(d) = description {
         v.description = d.to_string();
@@ -578,7 +659,7 @@ pub async fn update_function_code(
         let version = meta.next_version.to_string();
         let v = published_copy(&state, &cfg, &version, None)?;
         meta.next_version += 1;
-        meta.last_published = Some((cfg.revision_id.clone(), version));
+        meta.last_published = Some((publish_fingerprint(&cfg), version));
         state.meta.put_version(&cfg, Some(&meta)).await?;
         state.meta.put_version(&v, None).await?;
         return Ok(json(StatusCode::OK, &as_updating(v)));
@@ -682,7 +763,9 @@ pub async fn delete_function(
 
 /// Remove an artifact once no version references it any more.
 pub async fn release_code(state: &AppState, code_sha256: &str) {
-    let Some(digest) = code::digest_hex_of(code_sha256) else { return };
+    let Some(digest) = code::digest_hex_of(code_sha256) else {
+        return;
+    };
     match state.meta.code_in_use(code_sha256).await {
         Ok(false) => {
             if let Err(e) = state.artifacts.delete(&digest).await {

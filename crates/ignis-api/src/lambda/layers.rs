@@ -33,9 +33,13 @@ pub fn resource_missing() -> AwsError {
 
 /// Parse the `{version}` path segment.
 pub fn parse_version(v: &str) -> AwsResult<u64> {
-    v.parse::<u64>().ok().filter(|n| *n > 0).ok_or_else(|| {
-        AwsError::invalid(format!("Invalid layer version number: {v}"))
-    })
+    match v.parse::<i64>() {
+        Ok(n) if n >= 1 => Ok(n as u64),
+        Ok(_) => Err(AwsError::invalid("Layer Version Cannot be less than 1")),
+        Err(_) => Err(AwsError::invalid(format!(
+            "Invalid layer version number: {v}"
+        ))),
+    }
 }
 
 /// The wire shape of a layer version with its download URL.

@@ -5,12 +5,15 @@ use axum::body::Bytes;
 use axum::extract::{Path, RawQuery, State};
 use axum::http::StatusCode;
 use axum::response::Response;
-use ignis_core::model::PolicyDoc;
+use ignis_core::model::{PolicyDoc, LATEST};
 use ignis_core::{arn, validate, AwsError, AwsResult};
 use serde::Deserialize;
 use serde_json::{json, Map, Value};
 
-use super::functions::{check_revision, function_meta, function_not_found, is_version, required};
+use super::functions::{
+    bump_revision, check_qualifier_exists, check_revision, function_meta, function_not_found,
+    is_version, required,
+};
 use super::layers::{parse_version, resource_missing};
 use super::util::{json, new_revision, no_content, parse_body, Query};
 use crate::error::ApiResult;
@@ -60,15 +63,33 @@ async fn policy_scope(state: &AppState, name: &str, qualifier: Option<&str>) -> 
         return Ok(String::new());
     };
     validate::validate_qualifier(q)?;
-    let exists = if is_version(q) {
-        state.meta.get_version(name, q).await?.is_some()
-    } else {
-        state.meta.get_alias(name, q).await?.is_some()
-    };
-    if !exists {
-        return Err(function_not_found(state, name, Some(q)).into());
+    if q == LATEST {
+        return Err(
+            AwsError::invalid("We currently do not support adding policies for $LATEST.").into(),
+        );
     }
+    check_qualifier_exists(state, name, q).await?;
     Ok(q.to_string())
+}
+
+/// The RevisionId of the resource a policy scope belongs to (policies share it, as on AWS).
+async fn scope_revision(state: &AppState, name: &str, scope: &str) -> ApiResult<String> {
+    if scope.is_empty() || is_version(scope) {
+        let version = if scope.is_empty() { LATEST } else { scope };
+        let cfg = state
+            .meta
+            .get_version(name, version)
+            .await?
+            .ok_or_else(|| function_not_found(state, name, None))?;
+        Ok(cfg.revision_id)
+    } else {
+        let alias = state
+            .meta
+            .get_alias(name, scope)
+            .await?
+            .ok_or_else(|| function_not_found(state, name, Some(scope)))?;
+        Ok(alias.revision_id)
+    }
 }
 
 fn sid_of(s: &Value) -> Option<&str> {
@@ -95,18 +116,26 @@ pub async fn add_permission(
 
     let _w = state.meta.lock_writes().await;
     let scope = policy_scope(&state, &r.name, r.qualifier.as_deref()).await?;
-    let mut doc = state.meta.get_policy(&r.name, &scope).await?.unwrap_or(PolicyDoc {
-        statements: Vec::new(),
-        revision_id: String::new(),
-    });
-    if !doc.revision_id.is_empty() {
-        check_revision(req.revision_id.as_deref(), &doc.revision_id)?;
-    }
-    if doc.statements.iter().any(|s| sid_of(s) == Some(sid.as_str())) {
-        return Err(AwsError::conflict(
-            "The statement id (".to_string() + &sid
-                + ") provided already exists. Please provide a new statement id, or remove the existing statement.",
-        )
+    let mut doc = state
+        .meta
+        .get_policy(&r.name, &scope)
+        .await?
+        .unwrap_or(PolicyDoc {
+            statements: Vec::new(),
+            revision_id: String::new(),
+        });
+    check_revision(
+        req.revision_id.as_deref(),
+        &scope_revision(&state, &r.name, &scope).await?,
+    )?;
+    if doc
+        .statements
+        .iter()
+        .any(|s| sid_of(s) == Some(sid.as_str()))
+    {
+        return Err(AwsError::conflict(format!(
+            "The statement id ({sid}) provided already exists. Please provide a new statement id, or remove the existing statement."
+        ))
         .into());
     }
     let resource = match r.qualifier.as_deref() {
@@ -159,7 +188,7 @@ pub async fn add_permission(
         )
         .into());
     }
-    doc.revision_id = new_revision()?;
+    doc.revision_id = bump_revision(&state, &r.name, &scope).await?.1;
     state.meta.put_policy(&r.name, &scope, Some(&doc)).await?;
     Ok(json(
         StatusCode::CREATED,
@@ -183,7 +212,10 @@ pub async fn remove_permission(
         .get_policy(&r.name, &scope)
         .await?
         .ok_or_else(|| AwsError::not_found("No policy is associated with the given resource."))?;
-    check_revision(q.get("RevisionId"), &doc.revision_id)?;
+    check_revision(
+        q.get("RevisionId"),
+        &scope_revision(&state, &r.name, &scope).await?,
+    )?;
     let before = doc.statements.len();
     doc.statements.retain(|s| sid_of(s) != Some(sid.as_str()));
     if doc.statements.len() == before {
@@ -192,7 +224,7 @@ pub async fn remove_permission(
         ))
         .into());
     }
-    doc.revision_id = new_revision()?;
+    doc.revision_id = bump_revision(&state, &r.name, &scope).await?.1;
     let keep = (!doc.statements.is_empty()).then_some(&doc);
     state.meta.put_policy(&r.name, &scope, keep).await?;
     Ok(no_content())
@@ -213,10 +245,34 @@ pub async fn get_policy(
         .get_policy(&r.name, &scope)
         .await?
         .ok_or_else(resource_missing)?;
+    let revision = scope_revision(&state, &r.name, &scope).await?;
     Ok(json(
         StatusCode::OK,
-        &json!({"Policy": policy_json(&doc), "RevisionId": doc.revision_id}),
+        &json!({"Policy": policy_json(&doc), "RevisionId": revision}),
     ))
+}
+
+/// RevisionId precondition of layer policies, as AWS words it.
+fn check_layer_revision(expected: Option<&str>, actual: &str) -> AwsResult<()> {
+    match expected {
+        Some(e) if e != actual => Err(AwsError::precondition(
+            "The Revision Id provided does not match the latest Revision Id. Call the GetLayerPolicy API to retrieve the latest Revision Id",
+        )),
+        _ => Ok(()),
+    }
+}
+
+/// "Layer version ARN does not exist."
+fn layer_missing(state: &AppState, name: &str, version: u64) -> AwsError {
+    AwsError::not_found(format!(
+        "Layer version {} does not exist.",
+        arn::layer_version_arn(&state.region, &state.account, name, version)
+    ))
+}
+
+/// "No policy is associated with the given resource."
+fn no_policy() -> AwsError {
+    AwsError::not_found("No policy is associated with the given resource.")
 }
 
 #[derive(Debug, Deserialize)]
@@ -272,7 +328,7 @@ pub async fn add_layer_version_permission(
         .meta
         .get_layer(&name, version)
         .await?
-        .ok_or_else(resource_missing)?;
+        .ok_or_else(|| layer_missing(&state, &name, version))?;
     let mut doc = state
         .meta
         .get_layer_policy(&name, version)
@@ -282,9 +338,13 @@ pub async fn add_layer_version_permission(
             revision_id: String::new(),
         });
     if !doc.revision_id.is_empty() {
-        check_revision(q.get("RevisionId"), &doc.revision_id)?;
+        check_layer_revision(q.get("RevisionId"), &doc.revision_id)?;
     }
-    if doc.statements.iter().any(|s| sid_of(s) == Some(sid.as_str())) {
+    if doc
+        .statements
+        .iter()
+        .any(|s| sid_of(s) == Some(sid.as_str()))
+    {
         return Err(AwsError::conflict(format!(
             "The statement id ({sid}) provided already exists. Please provide a new statement id, or remove the existing statement."
         ))
@@ -302,7 +362,10 @@ pub async fn add_layer_version_permission(
     }
     doc.statements.push(statement.clone());
     doc.revision_id = new_revision()?;
-    state.meta.put_layer_policy(&name, version, Some(&doc)).await?;
+    state
+        .meta
+        .put_layer_policy(&name, version, Some(&doc))
+        .await?;
     Ok(json(
         StatusCode::CREATED,
         &json!({"Statement": statement.to_string(), "RevisionId": doc.revision_id}),
@@ -323,13 +386,13 @@ pub async fn remove_layer_version_permission(
         .meta
         .get_layer(&name, version)
         .await?
-        .ok_or_else(resource_missing)?;
+        .ok_or_else(|| layer_missing(&state, &name, version))?;
     let mut doc = state
         .meta
         .get_layer_policy(&name, version)
         .await?
-        .ok_or_else(resource_missing)?;
-    check_revision(q.get("RevisionId"), &doc.revision_id)?;
+        .ok_or_else(no_policy)?;
+    check_layer_revision(q.get("RevisionId"), &doc.revision_id)?;
     let before = doc.statements.len();
     doc.statements.retain(|s| sid_of(s) != Some(sid.as_str()));
     if doc.statements.len() == before {
@@ -355,12 +418,12 @@ pub async fn get_layer_version_policy(
         .meta
         .get_layer(&name, version)
         .await?
-        .ok_or_else(resource_missing)?;
+        .ok_or_else(|| layer_missing(&state, &name, version))?;
     let doc = state
         .meta
         .get_layer_policy(&name, version)
         .await?
-        .ok_or_else(resource_missing)?;
+        .ok_or_else(no_policy)?;
     Ok(json(
         StatusCode::OK,
         &json!({"Policy": policy_json(&doc), "RevisionId": doc.revision_id}),

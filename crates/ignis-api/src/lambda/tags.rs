@@ -37,6 +37,7 @@ pub async fn tag_resource(
     validate::validate_tags(&super::functions::tag_pairs(&merged))?;
     meta.tags = merged;
     state.meta.put_meta(&name, &meta).await?;
+    super::functions::bump_revision(&state, &name, "").await?;
     Ok(no_content())
 }
 
@@ -54,6 +55,7 @@ pub async fn untag_resource(
         meta.tags.remove(k);
     }
     state.meta.put_meta(&name, &meta).await?;
+    super::functions::bump_revision(&state, &name, "").await?;
     Ok(no_content())
 }
 

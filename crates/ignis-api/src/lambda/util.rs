@@ -79,7 +79,9 @@ impl Query {
                     "maxItems",
                     &format!("Member must have value less than or equal to {max}"),
                 )),
-                Err(_) => Err(AwsError::invalid(format!("Invalid value for MaxItems: {v}"))),
+                Err(_) => Err(AwsError::invalid(format!(
+                    "Invalid value for MaxItems: {v}"
+                ))),
             },
         }
     }
@@ -107,7 +109,11 @@ pub fn page<T, F: Fn(&T) -> String>(
     key: F,
 ) -> (Vec<T>, Option<String>) {
     let start = match marker {
-        Some(m) => items.iter().position(|i| key(i) == m).map(|p| p + 1).unwrap_or(items.len()),
+        Some(m) => items
+            .iter()
+            .position(|i| key(i) == m)
+            .map(|p| p + 1)
+            .unwrap_or(items.len()),
         None => 0,
     };
     let rest: Vec<T> = items.into_iter().skip(start).collect();

@@ -9,7 +9,9 @@ use ignis_core::{arn, validate, AwsError};
 use serde::Deserialize;
 use serde_json::json;
 
-use super::functions::{check_revision, function_meta, function_not_found, published_copy};
+use super::functions::{
+    check_revision, function_meta, function_not_found, publish_fingerprint, published_copy,
+};
 use super::util::{json, parse_body, Query};
 use crate::error::ApiResult;
 use crate::state::SharedState;
@@ -51,8 +53,9 @@ pub async fn publish_version(
         }
     }
     // An unchanged $LATEST publishes nothing new: AWS returns the last published version.
-    if let Some((rev, version)) = &meta.last_published {
-        if rev == &latest.revision_id {
+    let fingerprint = publish_fingerprint(&latest);
+    if let Some((published, version)) = &meta.last_published {
+        if published == &fingerprint {
             if let Some(existing) = state.meta.get_version(&r.name, version).await? {
                 return Ok(json(StatusCode::CREATED, &existing));
             }
@@ -61,7 +64,7 @@ pub async fn publish_version(
     let version = meta.next_version.to_string();
     let v = published_copy(&state, &latest, &version, req.description.as_deref())?;
     meta.next_version += 1;
-    meta.last_published = Some((latest.revision_id.clone(), version));
+    meta.last_published = Some((fingerprint, version));
     state.meta.put_version(&v, Some(&meta)).await?;
     Ok(json(StatusCode::CREATED, &v))
 }
@@ -76,9 +79,7 @@ pub async fn list_versions_by_function(
     let max = q.max_items(50, 10_000)?;
     let r = arn::parse_function_ref(&name, &state.account, &state.region)?;
     function_meta(&state, &r.name).await?;
-    let after = q
-        .get("Marker")
-        .and_then(ignis_store::meta::version_number);
+    let after = q.get("Marker").and_then(ignis_store::meta::version_number);
     let mut items = state
         .meta
         .list_versions(&r.name, after, max as i64 + 1)
