@@ -16,7 +16,9 @@ use axum::Router;
 
 use crate::error::{unknown_operation, ApiError};
 pub use crate::state::{AppState, Caller, SharedState};
-use lambda::{account, aliases, concurrency, functions, layers, permissions, tags, versions};
+use lambda::{
+    account, aliases, concurrency, functions, invoke, layers, permissions, tags, versions,
+};
 
 /// The full router of the server.
 pub fn router(state: Arc<AppState>) -> Router {
@@ -48,6 +50,10 @@ pub fn router(state: Arc<AppState>) -> Router {
         .route(
             "/2015-03-31/functions/{name}/code",
             put(functions::update_function_code),
+        )
+        .route(
+            "/2015-03-31/functions/{name}/invocations",
+            axum::routing::post(invoke::invoke),
         )
         .route(
             "/2015-03-31/functions/{name}/versions",

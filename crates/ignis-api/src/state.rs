@@ -3,6 +3,7 @@
 use std::collections::HashMap;
 use std::sync::{Arc, RwLock};
 
+use ignis_invoke::InvokeService;
 use ignis_store::{ArtifactStore, MetaStore};
 
 /// Identity of an authenticated caller.
@@ -29,6 +30,8 @@ pub struct AppState {
     pub presign_key: [u8; 32],
     /// Access key id → (secret, principal) cache in front of the store.
     pub credentials: RwLock<HashMap<String, (String, String)>>,
+    /// The invoke service (execution environments).
+    pub invoke: Arc<InvokeService>,
 }
 
 /// Handle passed to handlers.
@@ -41,6 +44,7 @@ impl AppState {
         artifacts: ArtifactStore,
         region: String,
         account: String,
+        invoke: Arc<InvokeService>,
     ) -> Result<Self, ignis_crypto::CryptoError> {
         Ok(Self {
             meta,
@@ -49,6 +53,7 @@ impl AppState {
             account,
             presign_key: ignis_crypto::random_array::<32>()?,
             credentials: RwLock::new(HashMap::new()),
+            invoke,
         })
     }
 

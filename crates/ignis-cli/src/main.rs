@@ -45,6 +45,15 @@ struct ServerArgs {
     /// Account id reported in ARNs.
     #[arg(long, env = "IGNIS_ACCOUNT_ID", default_value = "000000000000")]
     account_id: String,
+    /// Concurrent executions allowed in the account.
+    #[arg(long, env = "IGNIS_ACCOUNT_CONCURRENCY", default_value_t = 1000)]
+    account_concurrency: u32,
+    /// Seconds an idle execution environment is kept warm.
+    #[arg(long, env = "IGNIS_IDLE_TIMEOUT", default_value_t = 600)]
+    idle_timeout: u64,
+    /// Hard maximum lifetime of an execution environment, in seconds.
+    #[arg(long, env = "IGNIS_MAX_ENV_LIFETIME", default_value_t = 14 * 3600)]
+    max_env_lifetime: u64,
 }
 
 fn main() -> anyhow::Result<()> {
@@ -102,11 +111,28 @@ async fn server(args: ServerArgs) -> anyhow::Result<()> {
     let principal = format!("arn:aws:iam::{}:root", args.account_id);
     credentials::ensure_admin(&meta, &args.data_dir, &principal).await?;
 
+    let sandbox = ignis_sandbox::ProcessSandbox::new(&args.data_dir.join("sandbox"))
+        .context("preparing the process sandbox (needs root or user namespaces and cgroups)")?;
+    let invoke = ignis_invoke::InvokeService::start(
+        ignis_invoke::InvokeConfig {
+            state_dir: args.data_dir.join("worker"),
+            region: args.region.clone(),
+            account_concurrency: args.account_concurrency,
+            idle_timeout: std::time::Duration::from_secs(args.idle_timeout),
+            max_env_lifetime: std::time::Duration::from_secs(args.max_env_lifetime),
+            init_timeout: std::time::Duration::from_secs(10),
+        },
+        Arc::new(sandbox),
+        meta.clone(),
+        artifacts.clone(),
+    )
+    .context("starting the invoke service")?;
     let state = Arc::new(AppState::new(
         meta.clone(),
         artifacts,
         args.region.clone(),
         args.account_id.clone(),
+        invoke.clone(),
     )?);
     let app = ignis_api::router(state);
     let listener = tokio::net::TcpListener::bind(args.listen)
@@ -126,6 +152,7 @@ async fn server(args: ServerArgs) -> anyhow::Result<()> {
         .with_graceful_shutdown(shutdown_signal())
         .await
         .context("serving")?;
+    invoke.shutdown();
     meta.close().await;
     tracing::info!("ignis server stopped");
     Ok(())

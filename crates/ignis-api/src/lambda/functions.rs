@@ -253,6 +253,7 @@ async fn resolve_layers(state: &AppState, arns: &[String]) -> AwsResult<Vec<Laye
 async fn apply_settings(state: &AppState, cfg: &mut FunctionConfig, s: &Settings) -> AwsResult<()> {
     if let Some(rt) = &s.runtime {
         runtimes::validate_runtime_for_update(rt)?;
+        state.invoke.check_runtime(rt).map_err(AwsError::invalid)?;
         cfg.runtime = Some(rt.clone());
     }
     if let Some(role) = &s.role {
@@ -449,11 +450,12 @@ pub async fn create_function(State(state): State<SharedState>, body: Bytes) -> A
         vpc_config: None,
         file_system_configs: None,
     };
-    apply_settings(&state, &mut cfg, &req.settings).await?;
-    is_zip_runtime_ready(&cfg)?;
-    if let Some(rt) = &cfg.runtime {
+    if let Some(rt) = &req.settings.runtime {
+        // Creation has the stricter deprecation schedule; check it before host availability.
         runtimes::validate_runtime(rt)?;
     }
+    apply_settings(&state, &mut cfg, &req.settings).await?;
+    is_zip_runtime_ready(&cfg)?;
 
     let _w = state.meta.lock_writes().await;
     if state.meta.get_meta(&r.name).await?.is_some() {
@@ -662,9 +664,11 @@ pub async fn update_function_code(
         meta.last_published = Some((publish_fingerprint(&cfg), version));
         state.meta.put_version(&cfg, Some(&meta)).await?;
         state.meta.put_version(&v, None).await?;
+        state.invoke.retire_function(&r.name);
         return Ok(json(StatusCode::OK, &as_updating(v)));
     }
     state.meta.put_version(&cfg, None).await?;
+    state.invoke.retire_function(&r.name);
     Ok(json(StatusCode::OK, &as_updating(cfg)))
 }
 
@@ -697,6 +701,7 @@ pub async fn update_function_configuration(
     cfg.last_modified = now_timestamp();
     cfg.revision_id = new_revision()?;
     state.meta.put_version(&cfg, None).await?;
+    state.invoke.retire_function(&r.name);
     Ok(json(StatusCode::OK, &as_updating(cfg)))
 }
 
@@ -714,6 +719,7 @@ pub async fn delete_function(
         None => {
             let versions = state.meta.list_versions(&r.name, None, i64::MAX).await?;
             state.meta.delete_function(&r.name).await?;
+            state.invoke.retire_function(&r.name);
             for v in versions {
                 release_code(&state, &v.code_sha256).await;
             }

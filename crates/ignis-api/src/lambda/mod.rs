@@ -5,6 +5,7 @@ pub mod aliases;
 pub mod code;
 pub mod concurrency;
 pub mod functions;
+pub mod invoke;
 pub mod layers;
 pub mod permissions;
 pub mod tags;

@@ -1,0 +1,361 @@
+//! One warm execution environment: a sandboxed runtime process, the Runtime API it polls, and its
+//! captured output; created cold, run once per invocation, destroyed on failure, change or reaping.
+
+use std::os::unix::process::ExitStatusExt;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+use bytes::Bytes;
+use ignis_core::model::FunctionConfig;
+use ignis_runtime_api::{Invocation, Outcome, RuntimeApi};
+use ignis_sandbox::{Env, EnvSpec, Sandbox};
+
+use crate::logs::LogCapture;
+use crate::{InvokeError, InvokeRequest};
+
+/// Port of the Runtime API inside every environment.
+pub const RUNTIME_API_PORT: u16 = 9001;
+/// Most processes and threads per environment (AWS: 1,024).
+const PIDS_MAX: u32 = 1024;
+
+/// A running environment ready for (or serving) one invocation.
+pub(crate) struct WarmEnv {
+    env: Option<Env>,
+    api: RuntimeApi,
+    logs: LogCapture,
+    /// When it was created.
+    pub created: Instant,
+    /// When it last finished an invocation.
+    pub last_used: Instant,
+    /// Its log stream name (`YYYY/MM/DD/[$LATEST]hex`).
+    pub stream: String,
+}
+
+/// An environment that failed before serving: the function-error payload and what it printed.
+pub(crate) struct EnvFailure {
+    pub payload: Bytes,
+    pub output: Vec<u8>,
+}
+
+/// What one invocation produced.
+pub(crate) struct RunOutcome {
+    pub payload: Bytes,
+    pub function_error: Option<&'static str>,
+    pub output: Vec<u8>,
+    pub duration: Duration,
+    pub env_reusable: bool,
+    pub platform_line: Option<String>,
+}
+
+/// Inputs of [`create`].
+pub(crate) struct CreateParams<'a> {
+    pub sandbox: Arc<dyn Sandbox>,
+    pub cfg: &'a FunctionConfig,
+    pub runtime: &'a str,
+    pub argv: Vec<String>,
+    pub code_dir: PathBuf,
+    pub layers_dir: Option<PathBuf>,
+    pub runtime_dir: PathBuf,
+    pub region: &'a str,
+    pub seq: u64,
+    pub init_timeout: Duration,
+    #[allow(dead_code)]
+    pub generation: u64,
+}
+
+fn error_json(error_type: &str, message: &str) -> Bytes {
+    Bytes::from(
+        serde_json::json!({"errorType": error_type, "errorMessage": message}).to_string(),
+    )
+}
+
+fn epoch_ms() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_millis() as u64)
+        .unwrap_or(0)
+}
+
+fn log_stream_name(version: &str) -> String {
+    let date = time::OffsetDateTime::now_utc();
+    let suffix = ignis_crypto::random_array::<16>()
+        .map(hex::encode)
+        .unwrap_or_default();
+    format!(
+        "{:04}/{:02}/{:02}/[{version}]{suffix}",
+        date.year(),
+        date.month() as u8,
+        date.day()
+    )
+}
+
+/// The environment variables AWS sets, then the function's own.
+fn environment(p: &CreateParams<'_>, stream: &str) -> Vec<(String, String)> {
+    let cfg = p.cfg;
+    let log_group = cfg
+        .logging_config
+        .log_group
+        .clone()
+        .unwrap_or_else(|| format!("/aws/lambda/{}", cfg.function_name));
+    let mut env: Vec<(String, String)> = [
+        ("AWS_LAMBDA_FUNCTION_NAME", cfg.function_name.clone()),
+        ("AWS_LAMBDA_FUNCTION_VERSION", cfg.version.clone()),
+        ("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", cfg.memory_size.to_string()),
+        ("AWS_LAMBDA_RUNTIME_API", format!("127.0.0.1:{RUNTIME_API_PORT}")),
+        ("AWS_LAMBDA_LOG_GROUP_NAME", log_group),
+        ("AWS_LAMBDA_LOG_STREAM_NAME", stream.to_string()),
+        ("AWS_LAMBDA_INITIALIZATION_TYPE", "on-demand".into()),
+        ("AWS_REGION", p.region.to_string()),
+        ("AWS_DEFAULT_REGION", p.region.to_string()),
+        ("AWS_EXECUTION_ENV", format!("AWS_Lambda_{}", p.runtime)),
+        ("_HANDLER", cfg.handler.clone().unwrap_or_default()),
+        ("LAMBDA_TASK_ROOT", "/var/task".into()),
+        ("LAMBDA_RUNTIME_DIR", "/var/runtime".into()),
+        ("TZ", ":UTC".into()),
+        ("LANG", "en_US.UTF-8".into()),
+        ("HOME", "/tmp".into()),
+        ("PATH", "/usr/local/bin:/usr/bin/:/bin:/opt/bin".into()),
+        (
+            "LD_LIBRARY_PATH",
+            "/var/lang/lib:/lib64:/usr/lib64:/var/runtime:/var/runtime/lib:/var/task:/var/task/lib:/opt/lib".into(),
+        ),
+    ]
+    .into_iter()
+    .map(|(k, v)| (k.to_string(), v))
+    .collect();
+    if p.runtime.starts_with("nodejs") {
+        let major = p.runtime.trim_start_matches("nodejs").trim_end_matches(".x");
+        env.push((
+            "NODE_PATH".into(),
+            format!("/opt/nodejs/node{major}/node_modules:/opt/nodejs/node_modules:/var/runtime/node_modules:/var/runtime:/var/task"),
+        ));
+    }
+    if let Some(vars) = cfg.environment.as_ref().map(|e| &e.variables) {
+        for (k, v) in vars {
+            env.retain(|(ek, _)| ek != k);
+            env.push((k.clone(), v.clone()));
+        }
+    }
+    env
+}
+
+/// Wait until the runtime process exits.
+async fn exited(env: &mut Env) -> std::process::ExitStatus {
+    loop {
+        if let Some(status) = env.try_wait() {
+            return status;
+        }
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+}
+
+fn exit_text(status: std::process::ExitStatus) -> String {
+    match (status.code(), status.signal()) {
+        (Some(code), _) => format!("exit status {code}"),
+        (_, Some(9)) => "signal: killed".into(),
+        (_, Some(sig)) => format!("signal: {sig}"),
+        _ => "unknown".into(),
+    }
+}
+
+/// Create and initialise an environment; `Ok(Err(..))` when the function's init failed.
+pub(crate) async fn create(p: CreateParams<'_>) -> Result<Result<WarmEnv, EnvFailure>, InvokeError> {
+    let stream = log_stream_name(&p.cfg.version);
+    let spec = EnvSpec {
+        id: format!("env-{}-{}", std::process::id(), p.seq),
+        code_dir: p.code_dir.clone(),
+        layers_dir: p.layers_dir.clone(),
+        runtime_dir: Some(p.runtime_dir.clone()),
+        argv: p.argv.clone(),
+        env: environment(&p, &stream),
+        memory_mb: p.cfg.memory_size,
+        tmp_mb: p.cfg.ephemeral_storage.size,
+        pids_max: PIDS_MAX,
+        runtime_api_port: RUNTIME_API_PORT,
+    };
+    let sandbox = p.sandbox.clone();
+    let mut env = tokio::task::spawn_blocking(move || sandbox.create(&spec))
+        .await
+        .map_err(|_| InvokeError::Internal("sandbox task failed".into()))?
+        .map_err(|e| InvokeError::Sandbox(e.to_string()))?;
+    let setup = (|| {
+        let listener = env
+            .take_runtime_api_listener()
+            .ok_or_else(|| InvokeError::Sandbox("no runtime API listener".into()))?;
+        let api = ignis_runtime_api::serve(listener).map_err(InvokeError::io("serving runtime API"))?;
+        let (out, err) = env
+            .take_output()
+            .ok_or_else(|| InvokeError::Sandbox("no output pipes".into()))?;
+        let logs = LogCapture::start(out, err).map_err(InvokeError::io("capturing output"))?;
+        Ok::<_, InvokeError>((api, logs))
+    })();
+    let (api, logs) = match setup {
+        Ok(x) => x,
+        Err(e) => {
+            let _ = p.sandbox.destroy(env);
+            return Err(e);
+        }
+    };
+    let failure = tokio::select! {
+        ready = api.ready() => match ready {
+            Ok(()) => None,
+            Err(Outcome::InitError { body, .. }) => Some(body),
+            Err(_) => Some(error_json("Runtime.Unknown", "The runtime failed to start")),
+        },
+        status = exited(&mut env) => Some(error_json(
+            "Runtime.ExitError",
+            &format!("Error: Runtime exited with error: {}", exit_text(status)),
+        )),
+        _ = tokio::time::sleep(p.init_timeout) => Some(error_json(
+            "Sandbox.Timedout",
+            &format!("Error: Init timed out after {:.2} seconds", p.init_timeout.as_secs_f64()),
+        )),
+    };
+    if let Some(payload) = failure {
+        let output = logs.take();
+        api.shutdown();
+        let sandbox = p.sandbox.clone();
+        let _ = tokio::task::spawn_blocking(move || sandbox.destroy(env)).await;
+        return Ok(Err(EnvFailure { payload, output }));
+    }
+    let now = Instant::now();
+    Ok(Ok(WarmEnv {
+        env: Some(env),
+        api,
+        logs,
+        created: now,
+        last_used: now,
+        stream,
+    }))
+}
+
+impl WarmEnv {
+    /// Peak memory of the environment.
+    pub fn max_memory(&self) -> Option<u64> {
+        self.env.as_ref().and_then(Env::max_memory_bytes)
+    }
+
+    /// Run one invocation to its outcome.
+    pub async fn run(&mut self, req: &InvokeRequest, request_id: &str) -> RunOutcome {
+        let timeout = Duration::from_secs(u64::from(req.config.timeout));
+        let inv = Invocation {
+            request_id: request_id.to_string(),
+            deadline_ms: epoch_ms() + timeout.as_millis() as u64,
+            invoked_function_arn: req.invoked_arn.clone(),
+            trace_id: req.trace_id.clone().unwrap_or_else(|| trace_id(request_id)),
+            client_context: req.client_context.clone(),
+            cognito_identity: None,
+            payload: req.payload.clone(),
+        };
+        let start = Instant::now();
+        let Some(env) = self.env.as_mut() else {
+            return self.failed("Runtime.Unknown", "environment already destroyed", start);
+        };
+        let result = tokio::select! {
+            r = tokio::time::timeout(timeout, self.api.invoke(inv)) => Ok(r),
+            status = exited(env) => Err(status),
+        };
+        let duration = start.elapsed();
+        let mut out = RunOutcome {
+            payload: Bytes::new(),
+            function_error: None,
+            output: Vec::new(),
+            duration,
+            env_reusable: true,
+            platform_line: None,
+        };
+        match result {
+            Ok(Ok(Ok(Outcome::Response(p)))) => out.payload = p,
+            Ok(Ok(Ok(Outcome::Error { body, .. }))) => {
+                out.payload = body;
+                out.function_error = Some("Unhandled");
+            }
+            Ok(Ok(Ok(Outcome::InitError { body, .. }))) => {
+                out.payload = body;
+                out.function_error = Some("Unhandled");
+                out.env_reusable = false;
+            }
+            Ok(Ok(Ok(Outcome::ResponseTooLarge))) => {
+                out.payload = error_json(
+                    "Function.ResponseSizeTooLarge",
+                    "Response payload size exceeded maximum allowed payload size (6291556 bytes).",
+                );
+                out.function_error = Some("Unhandled");
+            }
+            Ok(Ok(Err(e))) => {
+                out.payload = error_json("Runtime.Unknown", &format!("RequestId: {request_id} Error: {e}"));
+                out.function_error = Some("Unhandled");
+                out.env_reusable = false;
+            }
+            Ok(Err(_elapsed)) => {
+                let secs = format!("{:.2}", timeout.as_secs_f64());
+                out.payload = error_json(
+                    "Sandbox.Timedout",
+                    &format!("RequestId: {request_id} Error: Task timed out after {secs} seconds"),
+                );
+                out.function_error = Some("Unhandled");
+                out.env_reusable = false;
+                out.platform_line = Some(format!(
+                    "{} {request_id} Task timed out after {secs} seconds\n",
+                    now_rfc3339()
+                ));
+            }
+            Err(status) => {
+                let oom = env.oom_killed();
+                let (kind, text) = if oom {
+                    ("Runtime.OutOfMemory", "signal: killed".to_string())
+                } else {
+                    ("Runtime.ExitError", exit_text(status))
+                };
+                out.payload = error_json(
+                    kind,
+                    &format!("RequestId: {request_id} Error: Runtime exited with error: {text}"),
+                );
+                out.function_error = Some("Unhandled");
+                out.env_reusable = false;
+                out.platform_line = Some(format!(
+                    "{} {request_id} Error: Runtime exited with error: {text}\nRuntime.{}\n",
+                    now_rfc3339(),
+                    if oom { "OutOfMemory" } else { "ExitError" }
+                ));
+            }
+        }
+        out.output = self.logs.take();
+        out
+    }
+
+    fn failed(&self, kind: &str, message: &str, start: Instant) -> RunOutcome {
+        RunOutcome {
+            payload: error_json(kind, message),
+            function_error: Some("Unhandled"),
+            output: Vec::new(),
+            duration: start.elapsed(),
+            env_reusable: false,
+            platform_line: None,
+        }
+    }
+
+    /// Kill and remove the environment.
+    pub fn destroy(mut self, sandbox: &dyn Sandbox) {
+        self.api.shutdown();
+        if let Some(env) = self.env.take() {
+            if let Err(e) = sandbox.destroy(env) {
+                tracing::warn!(error = %e, "destroying environment failed");
+            }
+        }
+    }
+}
+
+fn now_rfc3339() -> String {
+    time::OffsetDateTime::now_utc()
+        .format(&time::format_description::well_known::Rfc3339)
+        .unwrap_or_default()
+}
+
+/// An X-Ray trace header for an invocation without one.
+fn trace_id(request_id: &str) -> String {
+    let secs = epoch_ms() / 1000;
+    let hex: String = request_id.chars().filter(|c| *c != '-').take(24).collect();
+    format!("Root=1-{secs:08x}-{hex};Parent={};Sampled=0", &hex[..16.min(hex.len())])
+}

@@ -1,0 +1,477 @@
+//! The invoke service: finds or creates an execution environment for a function version (one
+//! invocation at a time per environment, warm reuse, cold start through the [`Sandbox`]), enforces
+//! account and reserved concurrency, the timeout and the runtime's failures, and produces the
+//! invocation's logs with AWS's START / END / REPORT lines.
+
+pub mod code_cache;
+mod env;
+pub mod logs;
+pub mod runtimes;
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use bytes::Bytes;
+use ignis_core::model::FunctionConfig;
+use ignis_sandbox::Sandbox;
+use ignis_store::{ArtifactStore, MetaStore};
+
+use crate::code_cache::CodeCache;
+use crate::env::{EnvFailure, WarmEnv};
+use crate::runtimes::HostRuntimes;
+
+/// Errors of the invoke service (not function errors: those are results).
+#[derive(Debug, thiserror::Error)]
+pub enum InvokeError {
+    /// Concurrency limit reached; the `Reason` AWS gives.
+    #[error("throttled: {0}")]
+    Throttled(&'static str),
+    /// The function's runtime has no interpreter on this host.
+    #[error("runtime {0} is not available on this host")]
+    RuntimeUnavailable(String),
+    /// The sandbox could not create an environment.
+    #[error("sandbox: {0}")]
+    Sandbox(String),
+    /// A filesystem operation failed.
+    #[error("{0}: {1}")]
+    Io(&'static str, std::io::Error),
+    /// Anything else that is the platform's fault.
+    #[error("internal: {0}")]
+    Internal(String),
+}
+
+impl InvokeError {
+    /// Adapter for `map_err` on io results.
+    pub fn io(what: &'static str) -> impl Fn(std::io::Error) -> InvokeError {
+        move |e| InvokeError::Io(what, e)
+    }
+}
+
+/// Settings of the invoke service.
+#[derive(Debug, Clone)]
+pub struct InvokeConfig {
+    /// Directory for unpacked code, runtime files, environment roots and logs.
+    pub state_dir: PathBuf,
+    /// Region (environment variables).
+    pub region: String,
+    /// Account concurrency limit.
+    pub account_concurrency: u32,
+    /// Idle environments are destroyed after this long.
+    pub idle_timeout: Duration,
+    /// Environments are destroyed after this long, busy or not (at their next release).
+    pub max_env_lifetime: Duration,
+    /// Time a runtime has to finish its init phase.
+    pub init_timeout: Duration,
+}
+
+/// One synchronous invocation.
+#[derive(Debug, Clone)]
+pub struct InvokeRequest {
+    /// The resolved version's configuration (with environment variables).
+    pub config: FunctionConfig,
+    /// The ARN the caller invoked (qualified with the alias or version if given).
+    pub invoked_arn: String,
+    /// Event payload.
+    pub payload: Bytes,
+    /// Whether the caller wants the log tail.
+    pub tail: bool,
+    /// Base64 client context, passed through.
+    pub client_context: Option<String>,
+    /// Reserved concurrency of the function, if set.
+    pub reserved_concurrency: Option<u32>,
+    /// Incoming X-Ray trace header, if any.
+    pub trace_id: Option<String>,
+}
+
+/// The result of an invocation that reached the function.
+#[derive(Debug, Clone)]
+pub struct InvokeResult {
+    /// Request id of the invocation.
+    pub request_id: String,
+    /// Version that ran.
+    pub executed_version: String,
+    /// `Unhandled` for function errors.
+    pub function_error: Option<&'static str>,
+    /// Response or error payload.
+    pub payload: Bytes,
+    /// Base64 of the last 4 KB of the invocation's log, when asked for.
+    pub log_tail: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+struct PoolKey {
+    name: String,
+    version: String,
+    fingerprint: String,
+}
+
+impl PoolKey {
+    fn of(cfg: &FunctionConfig) -> Self {
+        let mut c = cfg.clone();
+        c.revision_id.clear();
+        c.last_modified.clear();
+        c.state_reason = None;
+        c.last_update_status_reason = None;
+        let fp = serde_json::to_vec(&c)
+            .map(|b| ignis_crypto::sha256_hex(&b))
+            .unwrap_or_default();
+        Self {
+            name: cfg.function_name.clone(),
+            version: cfg.version.clone(),
+            fingerprint: fp,
+        }
+    }
+}
+
+#[derive(Default)]
+struct Counts {
+    per_function: HashMap<String, u32>,
+    total: u32,
+}
+
+/// The invoke service of one server.
+pub struct InvokeService {
+    cfg: InvokeConfig,
+    sandbox: Arc<dyn Sandbox>,
+    meta: MetaStore,
+    code: CodeCache,
+    runtimes: HostRuntimes,
+    idle: Mutex<HashMap<PoolKey, Vec<WarmEnv>>>,
+    counts: Mutex<Counts>,
+    generation: Mutex<HashMap<String, u64>>,
+    seq: AtomicU64,
+}
+
+impl std::fmt::Debug for InvokeService {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("InvokeService").finish_non_exhaustive()
+    }
+}
+
+/// Releases a concurrency slot when dropped.
+struct Slot<'a> {
+    svc: &'a InvokeService,
+    name: String,
+}
+
+impl Drop for Slot<'_> {
+    fn drop(&mut self) {
+        if let Ok(mut c) = self.svc.counts.lock() {
+            c.total = c.total.saturating_sub(1);
+            if let Some(n) = c.per_function.get_mut(&self.name) {
+                *n = n.saturating_sub(1);
+            }
+        }
+    }
+}
+
+impl InvokeService {
+    /// Start the service: install the runtime bootstraps and the background reaper.
+    pub fn start(
+        cfg: InvokeConfig,
+        sandbox: Arc<dyn Sandbox>,
+        meta: MetaStore,
+        artifacts: ArtifactStore,
+    ) -> Result<Arc<Self>, InvokeError> {
+        runtimes::install_bootstraps(&cfg.state_dir.join("runtime"))?;
+        let code = CodeCache::new(&cfg.state_dir.join("cache"), artifacts)?;
+        let svc = Arc::new(Self {
+            runtimes: HostRuntimes::discover(),
+            cfg,
+            sandbox,
+            meta,
+            code,
+            idle: Mutex::new(HashMap::new()),
+            counts: Mutex::new(Counts::default()),
+            generation: Mutex::new(HashMap::new()),
+            seq: AtomicU64::new(0),
+        });
+        let weak = Arc::downgrade(&svc);
+        tokio::spawn(async move {
+            let mut tick = tokio::time::interval(Duration::from_millis(500));
+            loop {
+                tick.tick().await;
+                let Some(svc) = weak.upgrade() else { return };
+                svc.reap();
+            }
+        });
+        Ok(svc)
+    }
+
+    /// Whether `runtime` can run on this host (for CreateFunction/UpdateFunctionConfiguration).
+    pub fn check_runtime(&self, runtime: &str) -> Result<(), String> {
+        self.runtimes.check_available(runtime)
+    }
+
+    /// Directory of the runtime bootstraps.
+    fn runtime_dir(&self) -> PathBuf {
+        self.cfg.state_dir.join("runtime")
+    }
+
+    /// Number of idle environments (tests, metrics).
+    pub fn idle_count(&self) -> usize {
+        self.idle
+            .lock()
+            .map(|m| m.values().map(Vec::len).sum())
+            .unwrap_or(0)
+    }
+
+    fn admit(&self, name: &str, reserved: Option<u32>) -> Result<Slot<'_>, InvokeError> {
+        let mut c = self
+            .counts
+            .lock()
+            .map_err(|_| InvokeError::Internal("counts poisoned".into()))?;
+        let mine = c.per_function.get(name).copied().unwrap_or(0);
+        if let Some(limit) = reserved {
+            if mine >= limit {
+                return Err(InvokeError::Throttled(
+                    "ReservedFunctionConcurrentInvocationLimitExceeded",
+                ));
+            }
+        }
+        if c.total >= self.cfg.account_concurrency {
+            return Err(InvokeError::Throttled("ConcurrentInvocationLimitExceeded"));
+        }
+        c.total += 1;
+        *c.per_function.entry(name.to_string()).or_default() += 1;
+        Ok(Slot {
+            svc: self,
+            name: name.to_string(),
+        })
+    }
+
+    fn generation_of(&self, name: &str) -> u64 {
+        self.generation
+            .lock()
+            .map(|g| g.get(name).copied().unwrap_or(0))
+            .unwrap_or(0)
+    }
+
+    /// Destroy every idle environment of a function (its code or configuration changed, or it was
+    /// deleted); busy ones are destroyed when their invocation ends.
+    pub fn retire_function(&self, name: &str) {
+        if let Ok(mut g) = self.generation.lock() {
+            *g.entry(name.to_string()).or_default() += 1;
+        }
+        let doomed: Vec<WarmEnv> = match self.idle.lock() {
+            Ok(mut idle) => {
+                let keys: Vec<PoolKey> = idle.keys().filter(|k| k.name == name).cloned().collect();
+                keys.into_iter()
+                    .filter_map(|k| idle.remove(&k))
+                    .flatten()
+                    .collect()
+            }
+            Err(_) => Vec::new(),
+        };
+        self.destroy_all(doomed);
+    }
+
+    fn destroy_all(&self, envs: Vec<WarmEnv>) {
+        if envs.is_empty() {
+            return;
+        }
+        let sandbox = self.sandbox.clone();
+        tokio::task::spawn_blocking(move || {
+            for e in envs {
+                e.destroy(sandbox.as_ref());
+            }
+        });
+    }
+
+    fn reap(&self) {
+        let now = Instant::now();
+        let doomed: Vec<WarmEnv> = match self.idle.lock() {
+            Ok(mut idle) => {
+                let mut out = Vec::new();
+                for envs in idle.values_mut() {
+                    let (keep, old): (Vec<_>, Vec<_>) = envs.drain(..).partition(|e| {
+                        now.duration_since(e.last_used) < self.cfg.idle_timeout
+                            && now.duration_since(e.created) < self.cfg.max_env_lifetime
+                    });
+                    *envs = keep;
+                    out.extend(old);
+                }
+                idle.retain(|_, v| !v.is_empty());
+                out
+            }
+            Err(_) => Vec::new(),
+        };
+        self.destroy_all(doomed);
+    }
+
+    /// Destroy every environment (server shutdown).
+    pub fn shutdown(&self) {
+        let all: Vec<WarmEnv> = match self.idle.lock() {
+            Ok(mut idle) => idle.drain().flat_map(|(_, v)| v).collect(),
+            Err(_) => Vec::new(),
+        };
+        for e in all {
+            e.destroy(self.sandbox.as_ref());
+        }
+    }
+
+    /// Run one synchronous invocation.
+    pub async fn invoke(&self, req: InvokeRequest) -> Result<InvokeResult, InvokeError> {
+        let cfg = &req.config;
+        let _slot = self.admit(&cfg.function_name, req.reserved_concurrency)?;
+        let key = PoolKey::of(cfg);
+        let generation = self.generation_of(&cfg.function_name);
+        let request_id =
+            ignis_crypto::ids::uuid_v4().map_err(|_| InvokeError::Internal("random".into()))?;
+
+        let warm = self
+            .idle
+            .lock()
+            .ok()
+            .and_then(|mut idle| idle.get_mut(&key).and_then(Vec::pop));
+        let (mut env, init) = match warm {
+            Some(env) => (env, None),
+            None => {
+                let t = Instant::now();
+                match self.create_env(cfg, generation).await? {
+                    Ok(env) => (env, Some(t.elapsed())),
+                    Err(failure) => {
+                        return Ok(self.init_failure(&req, &request_id, failure, t.elapsed()));
+                    }
+                }
+            }
+        };
+
+        let outcome = env.run(&req, &request_id).await;
+        let keep = outcome.env_reusable
+            && generation == self.generation_of(&cfg.function_name)
+            && env.created.elapsed() < self.cfg.max_env_lifetime;
+        let log = logs_for(&req, &request_id, &outcome.output, outcome.duration, env.max_memory(), init, outcome.platform_line.as_deref());
+        self.store_log(&cfg.function_name, &env.stream, &log).await;
+        if keep {
+            env.last_used = Instant::now();
+            if let Ok(mut idle) = self.idle.lock() {
+                idle.entry(key).or_default().push(env);
+            }
+        } else {
+            self.destroy_all(vec![env]);
+        }
+        Ok(InvokeResult {
+            request_id,
+            executed_version: cfg.version.clone(),
+            function_error: outcome.function_error,
+            payload: outcome.payload,
+            log_tail: req.tail.then(|| logs::tail_base64(&log)),
+        })
+    }
+
+    fn init_failure(
+        &self,
+        req: &InvokeRequest,
+        request_id: &str,
+        failure: EnvFailure,
+        init: Duration,
+    ) -> InvokeResult {
+        let log = logs_for(req, request_id, &failure.output, Duration::ZERO, None, Some(init), None);
+        InvokeResult {
+            request_id: request_id.to_string(),
+            executed_version: req.config.version.clone(),
+            function_error: Some("Unhandled"),
+            payload: failure.payload,
+            log_tail: req.tail.then(|| logs::tail_base64(&log)),
+        }
+    }
+
+    async fn create_env(
+        &self,
+        cfg: &FunctionConfig,
+        generation: u64,
+    ) -> Result<Result<WarmEnv, EnvFailure>, InvokeError> {
+        let runtime = cfg.runtime.clone().unwrap_or_else(|| "provided.al2023".into());
+        let launch = self.runtimes.launch(&runtime)?;
+        let digest = hex_of_b64(&cfg.code_sha256)
+            .ok_or_else(|| InvokeError::Internal("bad CodeSha256".into()))?;
+        let code_dir = self.code.code_dir(&digest).await?;
+        let mut layer_digests = Vec::new();
+        for layer in cfg.layers.iter().flatten() {
+            let (_, _, name, version) = ignis_core::arn::parse_layer_version_arn(&layer.arn)
+                .map_err(|e| InvokeError::Internal(e.message))?;
+            let l = self
+                .meta
+                .get_layer(&name, version)
+                .await
+                .map_err(|e| InvokeError::Internal(e.to_string()))?
+                .ok_or_else(|| InvokeError::Internal(format!("layer {} is gone", layer.arn)))?;
+            layer_digests.push(
+                hex_of_b64(&l.code_sha256)
+                    .ok_or_else(|| InvokeError::Internal("bad layer digest".into()))?,
+            );
+        }
+        let layers_dir = self.code.layers_dir(&layer_digests).await?;
+        let seq = self.seq.fetch_add(1, Ordering::Relaxed);
+        env::create(env::CreateParams {
+            sandbox: self.sandbox.clone(),
+            cfg,
+            runtime: &runtime,
+            argv: launch.argv,
+            code_dir,
+            layers_dir,
+            runtime_dir: self.runtime_dir(),
+            region: &self.cfg.region,
+            seq,
+            init_timeout: self.cfg.init_timeout,
+            generation,
+        })
+        .await
+    }
+
+    async fn store_log(&self, function: &str, stream: &str, log: &[u8]) {
+        let dir = self.cfg.state_dir.join("logs").join(function);
+        let file = dir.join(stream.replace('/', "-"));
+        let data = log.to_vec();
+        let _ = tokio::task::spawn_blocking(move || -> std::io::Result<()> {
+            use std::io::Write;
+            std::fs::create_dir_all(&dir)?;
+            let mut f = std::fs::OpenOptions::new().create(true).append(true).open(file)?;
+            f.write_all(&data)
+        })
+        .await;
+    }
+
+    /// The state directory (tests).
+    pub fn state_dir(&self) -> &Path {
+        &self.cfg.state_dir
+    }
+}
+
+fn hex_of_b64(b64: &str) -> Option<String> {
+    use base64::Engine;
+    base64::engine::general_purpose::STANDARD
+        .decode(b64)
+        .ok()
+        .map(hex::encode)
+}
+
+/// The whole log of one invocation: platform lines around the runtime's output.
+fn logs_for(
+    req: &InvokeRequest,
+    request_id: &str,
+    output: &[u8],
+    duration: Duration,
+    max_memory: Option<u64>,
+    init: Option<Duration>,
+    platform_line: Option<&str>,
+) -> Vec<u8> {
+    let mut log = logs::start_line(request_id, &req.config.version).into_bytes();
+    log.extend_from_slice(output);
+    if !output.is_empty() && !output.ends_with(b"\n") {
+        log.push(b'\n');
+    }
+    if let Some(line) = platform_line {
+        log.extend_from_slice(line.as_bytes());
+    }
+    log.extend_from_slice(logs::end_line(request_id).as_bytes());
+    log.extend_from_slice(
+        logs::report_line(request_id, duration, req.config.memory_size, max_memory, init)
+            .as_bytes(),
+    );
+    log
+}

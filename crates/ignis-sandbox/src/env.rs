@@ -1,0 +1,128 @@
+//! [`Env`]: a running execution environment and the handles the caller uses to drive it.
+
+use std::net::TcpListener;
+use std::os::fd::{AsFd, AsRawFd, BorrowedFd, OwnedFd};
+use std::os::unix::process::ExitStatusExt;
+use std::path::PathBuf;
+use std::process::ExitStatus;
+use std::time::Duration;
+
+use crate::process::cgroup::EnvCgroup;
+use crate::process::sys;
+
+/// A running environment, as returned by [`Sandbox::create`](crate::Sandbox::create).
+///
+/// Hand it back to [`Sandbox::destroy`](crate::Sandbox::destroy) to tear it down and learn whether
+/// that fully succeeded. Dropping an `Env` without destroying it still kills its processes and removes
+/// what it can (best effort, errors ignored), so an env never outlives its handle.
+pub struct Env {
+    pub(crate) id: String,
+    pub(crate) pid: i32,
+    pub(crate) pidfd: OwnedFd,
+    pub(crate) listener: Option<TcpListener>,
+    pub(crate) output: Option<(OwnedFd, OwnedFd)>,
+    /// `None` only while `create` is still making it (cgroup v1).
+    pub(crate) cgroup: Option<EnvCgroup>,
+    pub(crate) status: Option<ExitStatus>,
+    /// Set once teardown ran (by `destroy` or `Drop`).
+    pub(crate) torn_down: bool,
+}
+
+impl std::fmt::Debug for Env {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Env")
+            .field("id", &self.id)
+            .field("pid", &self.pid)
+            .field("status", &self.status)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Env {
+    /// The env's id (from its [`EnvSpec`](crate::EnvSpec)).
+    pub fn id(&self) -> &str {
+        &self.id
+    }
+
+    /// Host pid of the env's first process: the runtime, which is pid 1 of the env's pid namespace.
+    pub fn pid(&self) -> i32 {
+        self.pid
+    }
+
+    /// A pidfd of the runtime process. It becomes readable when the process exits, so async callers
+    /// can wait for a crash without polling (e.g. with `tokio::io::unix::AsyncFd`).
+    pub fn pidfd(&self) -> BorrowedFd<'_> {
+        self.pidfd.as_fd()
+    }
+
+    /// The Runtime API listening socket. It was created inside the env's network namespace, bound to
+    /// `127.0.0.1:runtime_api_port` there, so only processes of this env can connect to it; the caller
+    /// accepts and serves HTTP on it from the host's event loop. Returned in blocking mode: call
+    /// `set_nonblocking(true)` before handing it to tokio. `None` once taken.
+    pub fn take_runtime_api_listener(&mut self) -> Option<TcpListener> {
+        self.listener.take()
+    }
+
+    /// Read ends of the runtime's stdout and stderr pipes, in that order, close-on-exec and in
+    /// blocking mode (set `O_NONBLOCK` before using them with an event loop). The caller must keep
+    /// draining them: a full pipe blocks the runtime's writes. `None` once taken.
+    pub fn take_output(&mut self) -> Option<(OwnedFd, OwnedFd)> {
+        self.output.take()
+    }
+
+    /// Peak memory use of the env's cgroup in bytes (for the REPORT line's "Max Memory Used").
+    pub fn max_memory_bytes(&self) -> Option<u64> {
+        self.cgroup.as_ref()?.max_memory_bytes()
+    }
+
+    /// Current memory use of the env's cgroup in bytes.
+    pub fn memory_bytes(&self) -> Option<u64> {
+        self.cgroup.as_ref()?.memory_bytes()
+    }
+
+    /// Whether the kernel's OOM killer killed a process of this env since it was created.
+    pub fn oom_killed(&self) -> bool {
+        self.cgroup.as_ref().is_some_and(EnvCgroup::oom_killed)
+    }
+
+    /// The env's cgroup directories on the host (one per v1 controller, or the single v2 directory).
+    pub fn cgroup_dirs(&self) -> &[PathBuf] {
+        self.cgroup.as_ref().map_or(&[], EnvCgroup::dirs)
+    }
+
+    /// Non-blocking: `Some(status)` once the runtime process has exited (its status is kept, so later
+    /// calls return it again).
+    ///
+    /// If another part of the program reaped the process first (e.g. a `waitpid(-1)` loop), the real
+    /// status is lost and an exit code of 255 is reported.
+    pub fn try_wait(&mut self) -> Option<ExitStatus> {
+        if self.status.is_none() {
+            match sys::waitpid_nohang(self.pid) {
+                Ok(Some(raw)) => self.status = Some(ExitStatus::from_raw(raw)),
+                Ok(None) => {}
+                Err(_) => self.status = Some(ExitStatus::from_raw(255 << 8)),
+            }
+        }
+        self.status
+    }
+
+    /// Wait up to `timeout` for the runtime process to exit; `Some(status)` if it did.
+    pub fn wait_timeout(&mut self, timeout: Duration) -> Option<ExitStatus> {
+        if let Some(status) = self.try_wait() {
+            return Some(status);
+        }
+        // A pidfd polls readable once the process has exited.
+        if sys::poll_readable(self.pidfd.as_raw_fd(), Some(timeout)).unwrap_or(false) {
+            return self.try_wait();
+        }
+        None
+    }
+}
+
+impl Drop for Env {
+    fn drop(&mut self) {
+        if !self.torn_down {
+            let _ = crate::process::teardown(self);
+        }
+    }
+}

@@ -1,0 +1,546 @@
+//! The `process` driver: each environment is a process tree isolated with Linux namespaces,
+//! cgroups, capabilities, seccomp and `pivot_root`.
+//!
+//! [`ProcessSandbox::create`](crate::Sandbox::create) in short (details in [`child`] and
+//! [`rootfs`]):
+//! 1. the parent validates the spec and prepares everything the child will need (paths, argv/envp,
+//!    mount steps, seccomp BPF), the stdout/stderr pipes and a `SOCK_SEQPACKET` sync socket pair
+//!    (on cgroup v2 also the env's cgroup);
+//! 2. `clone3` into new user, pid, mount, net, ipc and uts namespaces (on cgroup v2 directly into
+//!    the env's cgroup);
+//! 3. the child creates the Runtime API listener in its network namespace and passes it back with
+//!    `SCM_RIGHTS`, and sets up its mounts, while the parent, concurrently, writes the uid/gid maps
+//!    and (cgroup v1) creates the env's cgroups and moves the child into them, then sends "go";
+//! 4. the child finishes (tmpfs /tmp, `pivot_root`, privileges dropped, seccomp) and `execve`s the
+//!    runtime, which is pid 1 of the env; the parent sees the sync socket close (it is
+//!    close-on-exec) and returns the [`Env`].
+//!
+//! `destroy` SIGKILLs pid 1 through its pidfd — the kernel then kills every other process of the
+//! pid namespace, and the mount namespace (with /tmp and every mount of the env) goes with them —
+//! reaps it, and removes the cgroup. Nothing per-env is ever written to the host's filesystem.
+
+pub(crate) mod cgroup;
+pub(crate) mod child;
+pub(crate) mod rootfs;
+pub mod seccomp;
+pub(crate) mod sys;
+
+use std::ffi::CString;
+use std::fs;
+use std::io::{self};
+use std::net::TcpListener;
+use std::os::fd::{AsRawFd, OwnedFd};
+use std::os::unix::fs::DirBuilderExt;
+use std::os::unix::process::ExitStatusExt;
+use std::path::Path;
+use std::process::ExitStatus;
+use std::time::{Duration, Instant};
+
+use self::cgroup::{CgroupLayout, Limits};
+use self::child::{ChildError, ChildPlan, MSG_LISTENER};
+use self::rootfs::{Identity, Rootfs};
+use crate::{Env, EnvSpec, Sandbox, SandboxError};
+
+/// Tunables of the [`ProcessSandbox`]; the defaults match AWS Lambda's environment.
+#[derive(Debug, Clone)]
+pub struct SandboxOptions {
+    /// cgroup directory (relative to each hierarchy's mount point) under which env cgroups are
+    /// created. `None` (the default) means `ignis/<instance>`, where `<instance>` is a hash of the
+    /// state directory's path, so that sandboxes with different state directories never touch each
+    /// other's envs. Everything under it belongs to this sandbox: leftovers (from a crash) are
+    /// killed and removed when it starts.
+    pub cgroup_parent: Option<String>,
+    /// uid the runtime runs as inside the env. Default 993 (as on Lambda).
+    pub uid: u32,
+    /// gid the runtime runs as inside the env. Default 990 (as on Lambda).
+    pub gid: u32,
+    /// Host uid that [`SandboxOptions::uid`] maps to (the env's user namespace maps nothing else, so
+    /// in particular not root). Default 0x7f00_0000 + 993, far from real users and from the usual
+    /// subordinate-uid ranges.
+    pub host_uid: u32,
+    /// Host gid that [`SandboxOptions::gid`] maps to. Default 0x7f00_0000 + 990.
+    pub host_gid: u32,
+    /// User name of [`SandboxOptions::uid`] in the env's `/etc/passwd`. Default `sbx_user1051`.
+    pub user_name: String,
+    /// Hostname inside envs. Default `localhost`.
+    pub hostname: String,
+    /// Cap CPU with a CFS quota proportional to memory (1,769 MiB = 1 vCPU), as Lambda does.
+    /// When false only the proportional weight (shares) applies. Default true.
+    pub cpu_quota: bool,
+    /// Soft and hard `RLIMIT_NOFILE` inside envs (only ever lowered: root here lacks
+    /// CAP_SYS_RESOURCE). Default 1024, as on Lambda.
+    pub nofile: u64,
+    /// How long `create` waits for the env's setup before giving up. Default 10 s.
+    pub setup_timeout: Duration,
+}
+
+/// Base of the host uid/gid range that env identities map to.
+const HOST_ID_BASE: u32 = 0x7f00_0000;
+
+impl Default for SandboxOptions {
+    fn default() -> Self {
+        SandboxOptions {
+            cgroup_parent: None,
+            uid: 993,
+            gid: 990,
+            host_uid: HOST_ID_BASE + 993,
+            host_gid: HOST_ID_BASE + 990,
+            user_name: "sbx_user1051".into(),
+            hostname: "localhost".into(),
+            cpu_quota: true,
+            nofile: 1024,
+            setup_timeout: Duration::from_secs(10),
+        }
+    }
+}
+
+/// The process driver. Create one per worker and state directory; it is `Send + Sync`, and
+/// `create`/`destroy` may run concurrently from many threads.
+///
+/// Needs root (it maps uids, writes cgroups and binds host directories) and Linux ≥ 5.12
+/// (`mount_setattr`, `close_range`, `clone3`, pidfds).
+#[derive(Debug)]
+pub struct ProcessSandbox {
+    /// Held (flock) for the sandbox's lifetime: one sandbox per state directory.
+    _lock: fs::File,
+    cgroups: CgroupLayout,
+    rootfs: Rootfs,
+    seccomp: seccomp::Program,
+    devnull: OwnedFd,
+    last_cap: u32,
+    nofile: u64,
+    options: SandboxOptions,
+}
+
+impl ProcessSandbox {
+    /// A driver keeping its shared root skeleton under `state_dir` (created if missing), with
+    /// default [`SandboxOptions`]. Detects cgroup v2 or v1.
+    pub fn new(state_dir: &Path) -> Result<Self, SandboxError> {
+        Self::with_options(state_dir, SandboxOptions::default())
+    }
+
+    /// Like [`ProcessSandbox::new`] with explicit options.
+    ///
+    /// Envs left over under this sandbox's cgroup parent by a previous process (e.g. after a
+    /// crash) are killed and their cgroups removed.
+    pub fn with_options(state_dir: &Path, options: SandboxOptions) -> Result<Self, SandboxError> {
+        // SAFETY: geteuid has no preconditions.
+        if unsafe { libc::geteuid() } != 0 {
+            return Err(SandboxError::Unsupported(
+                "the process sandbox must run as root".into(),
+            ));
+        }
+        validate_options(&options)?;
+        let state_dir = if state_dir.is_absolute() {
+            state_dir.to_path_buf()
+        } else {
+            std::env::current_dir()
+                .map_err(|e| SandboxError::io("current directory", e))?
+                .join(state_dir)
+        };
+        fs::DirBuilder::new()
+            .recursive(true)
+            .mode(0o700)
+            .create(&state_dir)
+            .map_err(|e| SandboxError::io(format!("mkdir {}", state_dir.display()), e))?;
+        let lock = lock_state_dir(&state_dir)?;
+        let cgroup_parent = match &options.cgroup_parent {
+            Some(parent) => parent.clone(),
+            None => format!(
+                "ignis/{:016x}",
+                fnv1a(state_dir.as_os_str().as_encoded_bytes())
+            ),
+        };
+        let cgroups = CgroupLayout::detect(&cgroup_parent)?;
+        cgroups.purge_all();
+
+        let identity = Identity {
+            uid: options.uid,
+            gid: options.gid,
+            user: &options.user_name,
+            hostname: &options.hostname,
+        };
+        let rootfs = Rootfs::prepare(&state_dir.join("rootfs"), &identity)?;
+        let seccomp = seccomp::build_filter()?;
+        let devnull = sys::open(c"/dev/null", libc::O_RDONLY)
+            .and_then(sys::above_stdio)
+            .map_err(|e| SandboxError::io("open /dev/null", e))?;
+        let (_, hard) = sys::getrlimit(libc::RLIMIT_NOFILE)
+            .map_err(|e| SandboxError::io("getrlimit NOFILE", e))?;
+        Ok(ProcessSandbox {
+            _lock: lock,
+            cgroups,
+            rootfs,
+            seccomp,
+            devnull,
+            last_cap: sys::cap_last_cap(),
+            nofile: options.nofile.min(hard),
+            options,
+        })
+    }
+
+    /// The host's cgroup setup as detected, e.g. `cgroup v1 under /sys/fs/cgroup/memory/ignis/…`.
+    pub fn cgroup_description(&self) -> String {
+        self.cgroups.describe()
+    }
+
+    /// Everything the child needs, prepared before the clone.
+    fn plan<'a>(
+        &'a self,
+        spec: &EnvSpec,
+        sync_fd: &OwnedFd,
+        stdout_w: &OwnedFd,
+        stderr_w: &OwnedFd,
+    ) -> Result<ChildPlan<'a>, SandboxError> {
+        let identity = Identity {
+            uid: self.options.uid,
+            gid: self.options.gid,
+            user: &self.options.user_name,
+            hostname: &self.options.hostname,
+        };
+        let (pre, post) = self.rootfs.steps(spec, &identity)?;
+        let to_c = |s: &str| {
+            CString::new(s).map_err(|_| SandboxError::InvalidSpec(format!("{s:?} contains NUL")))
+        };
+        let argv = spec
+            .argv
+            .iter()
+            .map(|a| to_c(a))
+            .collect::<Result<Vec<_>, _>>()?;
+        let envp = spec
+            .env
+            .iter()
+            .map(|(k, v)| to_c(&format!("{k}={v}")))
+            .collect::<Result<Vec<_>, _>>()?;
+        let programs = resolve_program(&spec.argv[0], &spec.env)
+            .iter()
+            .map(|p| to_c(p))
+            .collect::<Result<Vec<_>, _>>()?;
+        if programs.is_empty() {
+            return Err(SandboxError::InvalidSpec(format!(
+                "argv[0] {:?} has no '/' and PATH has no absolute directory",
+                spec.argv[0]
+            )));
+        }
+        let argv_ptrs = argv
+            .iter()
+            .map(|a| a.as_ptr())
+            .chain(std::iter::once(std::ptr::null()))
+            .collect();
+        let envp_ptrs = envp
+            .iter()
+            .map(|a| a.as_ptr())
+            .chain(std::iter::once(std::ptr::null()))
+            .collect();
+        Ok(ChildPlan {
+            sync_fd: sync_fd.as_raw_fd(),
+            stdin_fd: self.devnull.as_raw_fd(),
+            stdout_fd: stdout_w.as_raw_fd(),
+            stderr_fd: stderr_w.as_raw_fd(),
+            hostname: to_c(&self.options.hostname)?,
+            listen_port: spec.runtime_api_port,
+            pre,
+            post,
+            uid: self.options.uid,
+            gid: self.options.gid,
+            last_cap: self.last_cap,
+            rlimits: vec![
+                (libc::RLIMIT_CORE, 0, 0),
+                (libc::RLIMIT_NOFILE, self.nofile, self.nofile),
+            ],
+            programs,
+            _argv: argv,
+            argv_ptrs,
+            _envp: envp,
+            envp_ptrs,
+            seccomp: &self.seccomp,
+        })
+    }
+
+    fn create_env(&self, spec: &EnvSpec) -> Result<Env, SandboxError> {
+        spec.validate()?;
+        let limits = Limits {
+            memory_mb: spec.memory_mb,
+            pids_max: spec.pids_max,
+            cpu_quota: self.options.cpu_quota,
+        };
+        let io = |what: &str| {
+            let what = what.to_owned();
+            move |e: io::Error| SandboxError::io(what, e)
+        };
+        // cgroup v2: the child is cloned straight into its cgroup, which must exist first. On v1
+        // the cgroup is made after the clone, while the child sets up its mounts.
+        let early_cgroup = if self.cgroups.is_v2() {
+            Some(self.cgroups.create(&spec.id, limits)?)
+        } else {
+            None
+        };
+
+        let (parent_sock, child_sock) = sys::seqpacket_pair().map_err(io("socketpair"))?;
+        let (stdout_r, stdout_w) = sys::pipe().map_err(io("pipe"))?;
+        let (stderr_r, stderr_w) = sys::pipe().map_err(io("pipe"))?;
+        let stdout_w = sys::above_stdio(stdout_w).map_err(io("fcntl"))?;
+        let stderr_w = sys::above_stdio(stderr_w).map_err(io("fcntl"))?;
+        let child_sock = sys::above_stdio(child_sock).map_err(io("fcntl"))?;
+        let plan = self.plan(spec, &child_sock, &stdout_w, &stderr_w)?;
+
+        let cgroup_fd = early_cgroup
+            .as_ref()
+            .and_then(|cg| cg.clone_into_fd())
+            .map(|fd| fd.as_raw_fd());
+        let spawned = child::spawn(&plan, cgroup_fd).map_err(io("clone3"))?;
+        // The child has its copies; ours must go so that EOF on the sync socket means "exec'd".
+        drop((child_sock, stdout_w, stderr_w));
+
+        let mut env = Env {
+            id: spec.id.clone(),
+            pid: spawned.pid,
+            pidfd: spawned.pidfd,
+            listener: None,
+            output: Some((stdout_r, stderr_r)),
+            cgroup: early_cgroup,
+            status: None,
+            torn_down: false,
+        };
+        // From here on, an early return drops `env`, which kills the child and cleans up.
+
+        let pid = env.pid;
+        fs::write(
+            format!("/proc/{pid}/uid_map"),
+            format!("{} {} 1\n", self.options.uid, self.options.host_uid),
+        )
+        .map_err(io("write uid_map"))?;
+        fs::write(
+            format!("/proc/{pid}/gid_map"),
+            format!("{} {} 1\n", self.options.gid, self.options.host_gid),
+        )
+        .map_err(io("write gid_map"))?;
+        if env.cgroup.is_none() {
+            let cgroup = self.cgroups.create(&spec.id, limits)?;
+            let attached = cgroup.attach(pid);
+            env.cgroup = Some(cgroup);
+            attached?;
+        }
+        sys::send_byte(parent_sock.as_raw_fd(), 1).map_err(io("send go to the env"))?;
+
+        let deadline = Instant::now() + self.options.setup_timeout;
+        loop {
+            let left = deadline.saturating_duration_since(Instant::now());
+            if !sys::poll_readable(parent_sock.as_raw_fd(), Some(left)).map_err(io("poll"))? {
+                return Err(SandboxError::Timeout(self.options.setup_timeout));
+            }
+            match sys::recv_message(parent_sock.as_raw_fd()).map_err(io("recvmsg"))? {
+                sys::Message::Eof => break,
+                sys::Message::Data(data, fd) => {
+                    if data.first() == Some(&MSG_LISTENER) {
+                        if let Some(fd) = fd {
+                            env.listener = Some(TcpListener::from(fd));
+                        }
+                    } else if let Some(err) = ChildError::parse(&data) {
+                        return Err(child::to_error(err, &plan));
+                    } else {
+                        return Err(SandboxError::DiedDuringSetup(format!(
+                            "unexpected message of {} bytes from the env",
+                            data.len()
+                        )));
+                    }
+                }
+            }
+        }
+        if env.listener.is_none() {
+            // EOF without the listener: the child died before it could even set up its network.
+            let status = env
+                .wait_timeout(Duration::from_secs(1))
+                .map(describe_status)
+                .unwrap_or_else(|| "still running".into());
+            return Err(SandboxError::DiedDuringSetup(status));
+        }
+        Ok(env)
+    }
+}
+
+impl Drop for ProcessSandbox {
+    fn drop(&mut self) {
+        // Envs still alive keep their cgroups (and so the parents) busy; this only tidies up.
+        self.cgroups.remove_parents();
+    }
+}
+
+impl Sandbox for ProcessSandbox {
+    fn create(&self, spec: &EnvSpec) -> Result<Env, SandboxError> {
+        self.create_env(spec)
+    }
+
+    fn destroy(&self, mut env: Env) -> Result<(), SandboxError> {
+        teardown(&mut env)
+    }
+}
+
+fn validate_options(options: &SandboxOptions) -> Result<(), SandboxError> {
+    let bad = |msg: String| Err(SandboxError::InvalidSpec(msg));
+    if options.hostname.is_empty()
+        || options.hostname.len() > 64
+        || !options
+            .hostname
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'.')
+    {
+        return bad(format!(
+            "hostname {:?} is not a valid host name",
+            options.hostname
+        ));
+    }
+    if options.user_name.is_empty()
+        || !options
+            .user_name
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
+    {
+        return bad(format!("user name {:?} is not valid", options.user_name));
+    }
+    if options.uid == 0 || options.host_uid == 0 || options.gid == 0 || options.host_gid == 0 {
+        return bad("the env's uid/gid and the host ids they map to must not be 0".into());
+    }
+    if options.nofile == 0 {
+        return bad("nofile must be at least 1".into());
+    }
+    Ok(())
+}
+
+/// Take an exclusive lock on `<state_dir>/lock`, so that two sandboxes never share a state
+/// directory (and so a cgroup parent).
+fn lock_state_dir(state_dir: &Path) -> Result<fs::File, SandboxError> {
+    let path = state_dir.join("lock");
+    let file = fs::OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(&path)
+        .map_err(|e| SandboxError::io(format!("open {}", path.display()), e))?;
+    // SAFETY: flock on an fd we own.
+    if unsafe { libc::flock(file.as_raw_fd(), libc::LOCK_EX | libc::LOCK_NB) } != 0 {
+        let e = io::Error::last_os_error();
+        if e.raw_os_error() == Some(libc::EWOULDBLOCK) {
+            return Err(SandboxError::Unsupported(format!(
+                "state directory {} is in use by another sandbox",
+                state_dir.display()
+            )));
+        }
+        return Err(SandboxError::io(format!("flock {}", path.display()), e));
+    }
+    Ok(file)
+}
+
+/// 64-bit FNV-1a: a stable, dependency-free hash for naming the cgroup parent.
+fn fnv1a(bytes: &[u8]) -> u64 {
+    bytes.iter().fold(0xcbf2_9ce4_8422_2325, |h, b| {
+        (h ^ u64::from(*b)).wrapping_mul(0x0100_0000_01b3)
+    })
+}
+
+/// `argv[0]` candidates for execve: itself if it contains a `/`, else each absolute `PATH` entry
+/// (from the env's own environment, or a default) joined with it.
+fn resolve_program(arg0: &str, env: &[(String, String)]) -> Vec<String> {
+    if arg0.contains('/') {
+        return vec![arg0.to_owned()];
+    }
+    let path = env
+        .iter()
+        .rev()
+        .find(|(k, _)| k == "PATH")
+        .map(|(_, v)| v.as_str())
+        .unwrap_or("/usr/local/bin:/usr/bin:/bin");
+    path.split(':')
+        .filter(|d| d.starts_with('/'))
+        .map(|d| format!("{}/{arg0}", d.trim_end_matches('/')))
+        .collect()
+}
+
+fn describe_status(status: ExitStatus) -> String {
+    match (status.code(), status.signal()) {
+        (Some(code), _) => format!("exit code {code}"),
+        (_, Some(sig)) => format!("killed by signal {sig}"),
+        _ => format!("{status}"),
+    }
+}
+
+/// Kill the env's processes, reap pid 1, remove its cgroup. Used by `destroy` (which reports the
+/// error) and by `Env`'s `Drop` (which ignores it).
+pub(crate) fn teardown(env: &mut Env) -> Result<(), SandboxError> {
+    env.torn_down = true;
+    let mut problems = Vec::new();
+    if env.status.is_none() {
+        // Killing pid 1 makes the kernel kill every other process of its pid namespace; pid 1 is
+        // reported dead only once they are all gone.
+        if let Err(e) = sys::pidfd_send_signal(env.pidfd.as_raw_fd(), libc::SIGKILL) {
+            if e.raw_os_error() != Some(libc::ESRCH) {
+                problems.push(format!("kill: {e}"));
+            }
+        }
+        if env.wait_timeout(Duration::from_secs(10)).is_none() {
+            problems.push(format!("process {} did not exit after SIGKILL", env.pid));
+        }
+    }
+    if let Some(cgroup) = &env.cgroup {
+        // Belt and braces: nothing may be left in the cgroup (there is no way out of the pid
+        // namespace, but a process stuck in the kernel could linger).
+        if !cgroup.procs().is_empty() {
+            cgroup.kill_all();
+        }
+        if let Err(e) = cgroup.remove(Duration::from_secs(2)) {
+            problems.push(e.to_string());
+        }
+    }
+    if problems.is_empty() {
+        Ok(())
+    } else {
+        Err(SandboxError::Teardown {
+            id: env.id.clone(),
+            reason: problems.join("; "),
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn program_resolution() {
+        assert_eq!(resolve_program("/bin/sh", &[]), vec!["/bin/sh"]);
+        assert_eq!(
+            resolve_program(
+                "python3",
+                &[("PATH".into(), "/opt/bin:/usr/bin:rel".into())]
+            ),
+            vec!["/opt/bin/python3", "/usr/bin/python3"]
+        );
+        assert_eq!(resolve_program("sh", &[]).len(), 3);
+        assert!(resolve_program("sh", &[("PATH".into(), "rel".into())]).is_empty());
+    }
+
+    #[test]
+    fn default_options_are_valid_and_unprivileged() {
+        let o = SandboxOptions::default();
+        validate_options(&o).unwrap();
+        assert_ne!(o.uid, 0);
+        assert!(o.host_uid > 1 << 30);
+        assert!(o.host_gid > 1 << 30);
+        let bad = SandboxOptions {
+            hostname: "a b".into(),
+            ..SandboxOptions::default()
+        };
+        assert!(validate_options(&bad).is_err());
+        let root = SandboxOptions {
+            host_uid: 0,
+            ..SandboxOptions::default()
+        };
+        assert!(validate_options(&root).is_err());
+    }
+
+    #[test]
+    fn instance_hash_is_stable() {
+        assert_eq!(fnv1a(b""), 0xcbf2_9ce4_8422_2325);
+        assert_ne!(fnv1a(b"/var/lib/ignis"), fnv1a(b"/var/lib/ignis2"));
+    }
+}

@@ -1,0 +1,64 @@
+//! Latency benchmark of the process driver (ignored by default; run as root):
+//! `cargo test -p ignis-sandbox --release --test bench -- --ignored --nocapture`
+//!
+//! Prints create→ready (runtime exec'd) and destroy p50/p99 over 200 envs running `/bin/true`.
+
+use std::time::{Duration, Instant};
+
+use ignis_sandbox::{EnvSpec, ProcessSandbox, Sandbox};
+
+fn percentile(sorted: &[Duration], p: f64) -> Duration {
+    let idx = ((sorted.len() as f64 - 1.0) * p).round() as usize;
+    sorted[idx]
+}
+
+#[test]
+#[ignore = "benchmark: run explicitly with --ignored --nocapture"]
+fn create_destroy_latency() {
+    const N: usize = 200;
+    let base = std::env::temp_dir().join(format!("ignis-sbx-bench-{}", std::process::id()));
+    let code = base.join("code");
+    std::fs::create_dir_all(&code).unwrap();
+    let sandbox = ProcessSandbox::new(&base.join("state")).expect("sandbox");
+    let mut create = Vec::with_capacity(N);
+    let mut destroy = Vec::with_capacity(N);
+    for i in 0..N + 10 {
+        let spec = EnvSpec {
+            id: format!("bench-{}-{i}", std::process::id()),
+            code_dir: code.clone(),
+            argv: vec!["/bin/true".into()],
+            memory_mb: 128,
+            tmp_mb: 64,
+            pids_max: 64,
+            runtime_api_port: 9001,
+            ..Default::default()
+        };
+        let t0 = Instant::now();
+        let env = sandbox.create(&spec).expect("create");
+        let t1 = Instant::now();
+        sandbox.destroy(env).expect("destroy");
+        let t2 = Instant::now();
+        if i >= 10 {
+            // the first few warm up caches
+            create.push(t1 - t0);
+            destroy.push(t2 - t1);
+        }
+    }
+    create.sort();
+    destroy.sort();
+    println!(
+        "process sandbox over {N} envs (/bin/true, {}):",
+        sandbox.cgroup_description()
+    );
+    println!(
+        "  create->ready p50 {:?} p99 {:?}",
+        percentile(&create, 0.5),
+        percentile(&create, 0.99)
+    );
+    println!(
+        "  destroy       p50 {:?} p99 {:?}",
+        percentile(&destroy, 0.5),
+        percentile(&destroy, 0.99)
+    );
+    let _ = std::fs::remove_dir_all(&base);
+}
