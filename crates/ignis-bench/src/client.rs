@@ -42,6 +42,13 @@ impl Client {
     }
 
     async fn send(&mut self, req: hyper::Request<Full<Bytes>>) -> anyhow::Result<u16> {
+        Ok(self.send_full(req).await?.0)
+    }
+
+    async fn send_full(
+        &mut self,
+        req: hyper::Request<Full<Bytes>>,
+    ) -> anyhow::Result<(u16, hyper::HeaderMap, Bytes)> {
         // Servers that close after each response (moto's werkzeug) get a fresh connection.
         if self.sender.as_ref().is_none_or(|s| s.is_closed()) {
             self.reconnect().await?;
@@ -53,8 +60,9 @@ impl Client {
         let sender = self.sender.as_mut().context("not connected")?;
         let resp = sender.send_request(req).await?;
         let status = resp.status().as_u16();
-        resp.into_body().collect().await?;
-        Ok(status)
+        let headers = resp.headers().clone();
+        let body = resp.into_body().collect().await?.to_bytes();
+        Ok((status, headers, body))
     }
 
     /// GET without a signature (health checks).
@@ -86,11 +94,24 @@ impl Client {
         query: Option<&str>,
         body: &[u8],
     ) -> anyhow::Result<u16> {
+        Ok(self.call_full(method, path, query, &[], body).await?.0)
+    }
+
+    /// A SigV4-signed request with extra headers; returns status, headers and body.
+    pub async fn call_full(
+        &mut self,
+        method: &str,
+        path: &str,
+        query: Option<&str>,
+        extra: &[(&str, &str)],
+        body: &[u8],
+    ) -> anyhow::Result<(u16, hyper::HeaderMap, Bytes)> {
         let host = format!("127.0.0.1:{}", self.port);
-        let headers = vec![
+        let mut headers = vec![
             ("host".to_string(), host.clone()),
             ("content-type".to_string(), "application/json".to_string()),
         ];
+        headers.extend(extra.iter().map(|(k, v)| (k.to_string(), v.to_string())));
         let signed = ignis_api::sigv4::sign(
             method,
             path,
@@ -113,6 +134,6 @@ impl Client {
             b = b.header(k.as_str(), v.as_str());
         }
         let req = b.body(Full::new(Bytes::copy_from_slice(body)))?;
-        self.send(req).await
+        self.send_full(req).await
     }
 }

@@ -5,6 +5,7 @@
 //! Usage: `cargo run --release -p ignis-bench -- [--ignis target/release/ignis] [--moto PATH] [--n 1000]`
 
 mod client;
+mod invoke;
 
 use std::io::Write;
 use std::path::PathBuf;
@@ -20,6 +21,8 @@ struct Args {
     ignis: PathBuf,
     moto: Option<PathBuf>,
     n: usize,
+    control_plane: bool,
+    invoke: bool,
 }
 
 fn parse_args() -> anyhow::Result<Args> {
@@ -30,6 +33,8 @@ fn parse_args() -> anyhow::Result<Args> {
             .map(PathBuf::from)
             .find(|p| p.exists()),
         n: 1000,
+        control_plane: true,
+        invoke: true,
     };
     let mut it = std::env::args().skip(1);
     while let Some(a) = it.next() {
@@ -38,6 +43,8 @@ fn parse_args() -> anyhow::Result<Args> {
             "--moto" => args.moto = Some(it.next().context("--moto PATH")?.into()),
             "--no-moto" => args.moto = None,
             "--n" => args.n = it.next().context("--n N")?.parse()?,
+            "--only-invoke" => args.control_plane = false,
+            "--only-control-plane" => args.invoke = false,
             other => bail!("unknown argument {other}"),
         }
     }
@@ -82,11 +89,13 @@ fn one_kb_zip() -> anyhow::Result<String> {
     Ok(base64::engine::general_purpose::STANDARD.encode(bytes))
 }
 
+/// Latency samples.
 #[derive(Default)]
-struct Stats(Vec<Duration>);
+pub(crate) struct Stats(pub(crate) Vec<Duration>);
 
 impl Stats {
-    fn pct(&self, p: f64) -> f64 {
+    /// The `p` quantile in milliseconds.
+    pub(crate) fn pct(&self, p: f64) -> f64 {
         let mut v = self.0.clone();
         v.sort();
         if v.is_empty() {
@@ -193,6 +202,14 @@ async fn main() -> anyhow::Result<()> {
     );
     let mut ignis = Client::new(port, key, secret);
     wait_ready(&mut ignis, "/health").await?;
+    if args.invoke {
+        println!("ignis-bench invoke: SigV4-signed, loopback, process sandbox");
+        invoke::run(port, key, secret, args.n).await?;
+    }
+    if !args.control_plane {
+        let _ = std::fs::remove_dir_all(&dir);
+        return Ok(());
+    }
     println!(
         "ignis-bench: {} functions, SigV4-signed, loopback, one keep-alive connection",
         args.n

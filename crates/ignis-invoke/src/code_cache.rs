@@ -20,7 +20,8 @@ pub struct CodeCache {
 impl CodeCache {
     /// A cache under `dir` reading archives from `artifacts`.
     pub fn new(dir: &Path, artifacts: ArtifactStore) -> Result<Self, InvokeError> {
-        std::fs::create_dir_all(dir.join("code")).map_err(InvokeError::io("creating code cache"))?;
+        std::fs::create_dir_all(dir.join("code"))
+            .map_err(InvokeError::io("creating code cache"))?;
         std::fs::create_dir_all(dir.join("layers"))
             .map_err(InvokeError::io("creating layer cache"))?;
         Ok(Self {

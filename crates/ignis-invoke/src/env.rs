@@ -65,9 +65,7 @@ pub(crate) struct CreateParams<'a> {
 }
 
 fn error_json(error_type: &str, message: &str) -> Bytes {
-    Bytes::from(
-        serde_json::json!({"errorType": error_type, "errorMessage": message}).to_string(),
-    )
+    Bytes::from(serde_json::json!({"errorType": error_type, "errorMessage": message}).to_string())
 }
 
 fn epoch_ms() -> u64 {
@@ -125,7 +123,10 @@ fn environment(p: &CreateParams<'_>, stream: &str) -> Vec<(String, String)> {
     .map(|(k, v)| (k.to_string(), v))
     .collect();
     if p.runtime.starts_with("nodejs") {
-        let major = p.runtime.trim_start_matches("nodejs").trim_end_matches(".x");
+        let major = p
+            .runtime
+            .trim_start_matches("nodejs")
+            .trim_end_matches(".x");
         env.push((
             "NODE_PATH".into(),
             format!("/opt/nodejs/node{major}/node_modules:/opt/nodejs/node_modules:/var/runtime/node_modules:/var/runtime:/var/task"),
@@ -160,7 +161,9 @@ fn exit_text(status: std::process::ExitStatus) -> String {
 }
 
 /// Create and initialise an environment; `Ok(Err(..))` when the function's init failed.
-pub(crate) async fn create(p: CreateParams<'_>) -> Result<Result<WarmEnv, EnvFailure>, InvokeError> {
+pub(crate) async fn create(
+    p: CreateParams<'_>,
+) -> Result<Result<WarmEnv, EnvFailure>, InvokeError> {
     let stream = log_stream_name(&p.cfg.version);
     let spec = EnvSpec {
         id: format!("env-{}-{}", std::process::id(), p.seq),
@@ -183,7 +186,8 @@ pub(crate) async fn create(p: CreateParams<'_>) -> Result<Result<WarmEnv, EnvFai
         let listener = env
             .take_runtime_api_listener()
             .ok_or_else(|| InvokeError::Sandbox("no runtime API listener".into()))?;
-        let api = ignis_runtime_api::serve(listener).map_err(InvokeError::io("serving runtime API"))?;
+        let api =
+            ignis_runtime_api::serve(listener).map_err(InvokeError::io("serving runtime API"))?;
         let (out, err) = env
             .take_output()
             .ok_or_else(|| InvokeError::Sandbox("no output pipes".into()))?;
@@ -284,7 +288,10 @@ impl WarmEnv {
                 out.function_error = Some("Unhandled");
             }
             Ok(Ok(Err(e))) => {
-                out.payload = error_json("Runtime.Unknown", &format!("RequestId: {request_id} Error: {e}"));
+                out.payload = error_json(
+                    "Runtime.Unknown",
+                    &format!("RequestId: {request_id} Error: {e}"),
+                );
                 out.function_error = Some("Unhandled");
                 out.env_reusable = false;
             }
@@ -357,5 +364,8 @@ fn now_rfc3339() -> String {
 fn trace_id(request_id: &str) -> String {
     let secs = epoch_ms() / 1000;
     let hex: String = request_id.chars().filter(|c| *c != '-').take(24).collect();
-    format!("Root=1-{secs:08x}-{hex};Parent={};Sampled=0", &hex[..16.min(hex.len())])
+    format!(
+        "Root=1-{secs:08x}-{hex};Parent={};Sampled=0",
+        &hex[..16.min(hex.len())]
+    )
 }

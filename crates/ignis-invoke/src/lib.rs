@@ -344,7 +344,15 @@ impl InvokeService {
         let keep = outcome.env_reusable
             && generation == self.generation_of(&cfg.function_name)
             && env.created.elapsed() < self.cfg.max_env_lifetime;
-        let log = logs_for(&req, &request_id, &outcome.output, outcome.duration, env.max_memory(), init, outcome.platform_line.as_deref());
+        let log = logs_for(
+            &req,
+            &request_id,
+            &outcome.output,
+            outcome.duration,
+            env.max_memory(),
+            init,
+            outcome.platform_line.as_deref(),
+        );
         self.store_log(&cfg.function_name, &env.stream, &log).await;
         if keep {
             env.last_used = Instant::now();
@@ -370,7 +378,15 @@ impl InvokeService {
         failure: EnvFailure,
         init: Duration,
     ) -> InvokeResult {
-        let log = logs_for(req, request_id, &failure.output, Duration::ZERO, None, Some(init), None);
+        let log = logs_for(
+            req,
+            request_id,
+            &failure.output,
+            Duration::ZERO,
+            None,
+            Some(init),
+            None,
+        );
         InvokeResult {
             request_id: request_id.to_string(),
             executed_version: req.config.version.clone(),
@@ -385,7 +401,10 @@ impl InvokeService {
         cfg: &FunctionConfig,
         generation: u64,
     ) -> Result<Result<WarmEnv, EnvFailure>, InvokeError> {
-        let runtime = cfg.runtime.clone().unwrap_or_else(|| "provided.al2023".into());
+        let runtime = cfg
+            .runtime
+            .clone()
+            .unwrap_or_else(|| "provided.al2023".into());
         let launch = self.runtimes.launch(&runtime)?;
         let digest = hex_of_b64(&cfg.code_sha256)
             .ok_or_else(|| InvokeError::Internal("bad CodeSha256".into()))?;
@@ -430,7 +449,10 @@ impl InvokeService {
         let _ = tokio::task::spawn_blocking(move || -> std::io::Result<()> {
             use std::io::Write;
             std::fs::create_dir_all(&dir)?;
-            let mut f = std::fs::OpenOptions::new().create(true).append(true).open(file)?;
+            let mut f = std::fs::OpenOptions::new()
+                .create(true)
+                .append(true)
+                .open(file)?;
             f.write_all(&data)
         })
         .await;
@@ -470,8 +492,14 @@ fn logs_for(
     }
     log.extend_from_slice(logs::end_line(request_id).as_bytes());
     log.extend_from_slice(
-        logs::report_line(request_id, duration, req.config.memory_size, max_memory, init)
-            .as_bytes(),
+        logs::report_line(
+            request_id,
+            duration,
+            req.config.memory_size,
+            max_memory,
+            init,
+        )
+        .as_bytes(),
     );
     log
 }

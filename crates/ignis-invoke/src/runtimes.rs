@@ -44,7 +44,9 @@ impl HostRuntimes {
         let node = Path::new("/usr/bin/node");
         if node.is_file() {
             if let Some(major) = node_major(node) {
-                found.node.insert(format!("nodejs{major}.x"), node.to_path_buf());
+                found
+                    .node
+                    .insert(format!("nodejs{major}.x"), node.to_path_buf());
             }
         }
         found
@@ -52,7 +54,11 @@ impl HostRuntimes {
 
     /// Runtime ids whose exact interpreter version is installed.
     pub fn exact(&self) -> Vec<String> {
-        self.python.keys().chain(self.node.keys()).cloned().collect()
+        self.python
+            .keys()
+            .chain(self.node.keys())
+            .cloned()
+            .collect()
     }
 
     /// The interpreter serving `runtime`: the exact version if installed, else the newest of the same
@@ -118,7 +124,12 @@ fn node_major(node: &Path) -> Option<u32> {
         .output()
         .ok()?;
     let v = String::from_utf8(out.stdout).ok()?;
-    v.trim().trim_start_matches('v').split('.').next()?.parse().ok()
+    v.trim()
+        .trim_start_matches('v')
+        .split('.')
+        .next()?
+        .parse()
+        .ok()
 }
 
 /// Write the embedded bootstraps into `dir` (the host side of `/var/runtime`), read-only.
@@ -127,7 +138,10 @@ pub fn install_bootstraps(dir: &Path) -> Result<(), InvokeError> {
     std::fs::create_dir_all(dir).map_err(InvokeError::io("creating runtime dir"))?;
     std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o755))
         .map_err(InvokeError::io("chmod runtime dir"))?;
-    for (name, text) in [("bootstrap.py", PYTHON_BOOTSTRAP), ("bootstrap.js", NODE_BOOTSTRAP)] {
+    for (name, text) in [
+        ("bootstrap.py", PYTHON_BOOTSTRAP),
+        ("bootstrap.js", NODE_BOOTSTRAP),
+    ] {
         let path = dir.join(name);
         let _ = std::fs::remove_file(&path);
         std::fs::write(&path, text).map_err(InvokeError::io("writing bootstrap"))?;
@@ -146,7 +160,10 @@ mod tests {
         let host = HostRuntimes::default();
         assert!(host.check_available("provided.al2023").is_ok());
         let err = host.check_available("java21").unwrap_err();
-        assert!(err.contains("java21") && err.contains("provided.al2023"), "{err}");
+        assert!(
+            err.contains("java21") && err.contains("provided.al2023"),
+            "{err}"
+        );
         assert_eq!(
             host.launch("provided.al2").unwrap().argv,
             vec!["/var/task/bootstrap"]

@@ -2,6 +2,8 @@
 //! `cargo test -p ignis-sandbox --release --test bench -- --ignored --nocapture`
 //!
 //! Prints create→ready (runtime exec'd) and destroy p50/p99 over 200 envs running `/bin/true`.
+//! `IGNIS_BENCH_RSS_MB=N` first makes this (host) process N MiB bigger, to show how the clone's
+//! page-table copy grows with the size of the server.
 
 use std::time::{Duration, Instant};
 
@@ -16,6 +18,11 @@ fn percentile(sorted: &[Duration], p: f64) -> Duration {
 #[ignore = "benchmark: run explicitly with --ignored --nocapture"]
 fn create_destroy_latency() {
     const N: usize = 200;
+    let ballast_mb: usize = std::env::var("IGNIS_BENCH_RSS_MB")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(0);
+    let ballast = vec![1u8; ballast_mb << 20];
     let base = std::env::temp_dir().join(format!("ignis-sbx-bench-{}", std::process::id()));
     let code = base.join("code");
     std::fs::create_dir_all(&code).unwrap();
@@ -47,7 +54,7 @@ fn create_destroy_latency() {
     create.sort();
     destroy.sort();
     println!(
-        "process sandbox over {N} envs (/bin/true, {}):",
+        "process sandbox over {N} envs (/bin/true, host process +{ballast_mb} MiB, {}):",
         sandbox.cgroup_description()
     );
     println!(
@@ -60,5 +67,7 @@ fn create_destroy_latency() {
         percentile(&destroy, 0.5),
         percentile(&destroy, 0.99)
     );
+    drop(sandbox);
+    drop(ballast);
     let _ = std::fs::remove_dir_all(&base);
 }

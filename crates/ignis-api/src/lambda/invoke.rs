@@ -22,7 +22,11 @@ fn header<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
 }
 
 /// Pick the version an alias routes this invocation to (weighted, as AWS's alias routing).
-async fn route(state: &AppState, cfg: FunctionConfig, alias: Option<&ignis_core::model::AliasConfig>) -> ApiResult<FunctionConfig> {
+async fn route(
+    state: &AppState,
+    cfg: FunctionConfig,
+    alias: Option<&ignis_core::model::AliasConfig>,
+) -> ApiResult<FunctionConfig> {
     let Some(rc) = alias.and_then(|a| a.routing_config.as_ref()) else {
         return Ok(cfg);
     };
@@ -107,7 +111,10 @@ pub async fn invoke(
         InvokeError::Throttled(reason) => throttled(reason),
         other => {
             tracing::error!(error = %other, "invoke failed");
-            AwsError::new(ErrorKind::Service, "The invocation failed because of an internal error.")
+            AwsError::new(
+                ErrorKind::Service,
+                "The invocation failed because of an internal error.",
+            )
         }
     })?;
     let mut resp = (StatusCode::OK, result.payload).into_response();

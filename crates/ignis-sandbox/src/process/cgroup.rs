@@ -117,7 +117,9 @@ fn unescape_mountinfo(s: &str) -> String {
         if bytes[i] == b'\\' && i + 3 < bytes.len() {
             let oct = &bytes[i + 1..i + 4];
             if oct.iter().all(|b| (b'0'..=b'7').contains(b)) {
-                let v = oct.iter().fold(0u32, |acc, b| acc * 8 + u32::from(b - b'0'));
+                let v = oct
+                    .iter()
+                    .fold(0u32, |acc, b| acc * 8 + u32::from(b - b'0'));
                 if let Ok(v) = u8::try_from(v) {
                     out.push(v);
                     i += 4;
@@ -138,7 +140,9 @@ impl CgroupLayout {
     pub(crate) fn detect(parent: &str) -> Result<Self, SandboxError> {
         if parent.is_empty()
             || parent.starts_with('/')
-            || parent.split('/').any(|c| c.is_empty() || c == "." || c == "..")
+            || parent
+                .split('/')
+                .any(|c| c.is_empty() || c == "." || c == "..")
         {
             return Err(SandboxError::InvalidSpec(format!(
                 "cgroup parent {parent:?} must be a relative path without '.' or '..' components"
@@ -286,10 +290,27 @@ impl CgroupLayout {
         }
     }
 
-    /// Remove the (empty) parent directories; best effort, for shutdown.
+    /// Remove the parent directories if no env cgroup is left in them; best effort, for
+    /// shutdown. Recently removed children keep a parent busy for a moment, hence the retries.
     pub(crate) fn remove_parents(&self) {
+        let deadline = Instant::now() + Duration::from_secs(2);
         for dir in self.parent_dirs() {
-            let _ = fs::remove_dir(dir);
+            loop {
+                match fs::remove_dir(dir) {
+                    Err(e) if is_busy(&e) && Instant::now() < deadline => {
+                        let has_children = fs::read_dir(dir).is_ok_and(|entries| {
+                            entries
+                                .flatten()
+                                .any(|e| e.file_type().is_ok_and(|t| t.is_dir()))
+                        });
+                        if has_children {
+                            break; // live envs: leave it
+                        }
+                        std::thread::sleep(Duration::from_millis(5));
+                    }
+                    _ => break,
+                }
+            }
         }
     }
 }
@@ -421,7 +442,7 @@ impl EnvCgroup {
                 let cpath = CString::new(dir.as_os_str().as_bytes()).map_err(|_| {
                     SandboxError::InvalidSpec(format!("cgroup path {dir:?} contains NUL"))
                 })?;
-                let fd = super::sys::open(&cpath, libc::O_PATH | libc::O_DIRECTORY)
+                let fd = super::sys::open(&cpath, libc::O_RDONLY | libc::O_DIRECTORY)
                     .map_err(|e| SandboxError::io(format!("open {}", dir.display()), e))?;
                 self.dir_fd = Some(fd);
             }

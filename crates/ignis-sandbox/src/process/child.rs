@@ -50,7 +50,8 @@ const SECBIT_NO_CAP_AMBIENT_RAISE_LOCKED: c_ulong = 1 << 7;
 const SIOCSIFFLAGS: c_ulong = 0x8914;
 
 /// Attributes for [`Step::SetAttr`]: read-only, no setuid, no device nodes.
-pub(crate) const ATTR_RO_NOSUID_NODEV: u64 = MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV;
+pub(crate) const ATTR_RO_NOSUID_NODEV: u64 =
+    MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV;
 /// Attributes for bound device nodes: read-only mount, no setuid, no exec.
 pub(crate) const ATTR_DEV_NODE: u64 = MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID | MOUNT_ATTR_NOEXEC;
 
@@ -97,10 +98,7 @@ impl Step {
                 } else if flags & (libc::MS_PRIVATE | libc::MS_SLAVE) != 0 {
                     "make mounts private under".to_owned()
                 } else {
-                    format!(
-                        "mount {}",
-                        fstype.as_ref().map(lossy).unwrap_or_default()
-                    )
+                    format!("mount {}", fstype.as_ref().map(lossy).unwrap_or_default())
                 };
                 match src {
                     Some(src) if flags & libc::MS_BIND != 0 => {
@@ -431,7 +429,9 @@ pub(crate) fn spawn(plan: &ChildPlan<'_>, cgroup_fd: Option<RawFd>) -> io::Resul
 
 /// The errno of the last failed libc call (reads thread-local `errno`; async-signal-safe).
 fn errno() -> i32 {
-    io::Error::last_os_error().raw_os_error().unwrap_or(libc::EIO)
+    io::Error::last_os_error()
+        .raw_os_error()
+        .unwrap_or(libc::EIO)
 }
 
 /// Report a failure to the parent and exit.
@@ -529,7 +529,8 @@ unsafe fn run(plan: &ChildPlan<'_>) -> ! {
         // 3. Hostname, then the filesystem steps that need no uid mapping.
         check(
             plan,
-            libc::sethostname(plan.hostname.as_ptr(), plan.hostname.as_bytes().len()) as libc::c_long,
+            libc::sethostname(plan.hostname.as_ptr(), plan.hostname.as_bytes().len())
+                as libc::c_long,
             Stage::Hostname,
             0,
         );
@@ -624,11 +625,7 @@ unsafe fn run(plan: &ChildPlan<'_>) -> ! {
         }; 2];
         check(
             plan,
-            libc::syscall(
-                libc::SYS_capset,
-                ptr::addr_of_mut!(header),
-                data.as_ptr(),
-            ),
+            libc::syscall(libc::SYS_capset, ptr::addr_of_mut!(header), data.as_ptr()),
             Stage::Capset,
             0,
         );

@@ -304,24 +304,30 @@ impl ProcessSandbox {
         };
         // From here on, an early return drops `env`, which kills the child and cleans up.
 
-        let pid = env.pid;
-        fs::write(
-            format!("/proc/{pid}/uid_map"),
-            format!("{} {} 1\n", self.options.uid, self.options.host_uid),
-        )
-        .map_err(io("write uid_map"))?;
-        fs::write(
-            format!("/proc/{pid}/gid_map"),
-            format!("{} {} 1\n", self.options.gid, self.options.host_gid),
-        )
-        .map_err(io("write gid_map"))?;
-        if env.cgroup.is_none() {
-            let cgroup = self.cgroups.create(&spec.id, limits)?;
-            let attached = cgroup.attach(pid);
-            env.cgroup = Some(cgroup);
-            attached?;
+        let host_side = (|| -> Result<(), SandboxError> {
+            let pid = env.pid;
+            fs::write(
+                format!("/proc/{pid}/uid_map"),
+                format!("{} {} 1\n", self.options.uid, self.options.host_uid),
+            )
+            .map_err(io("write uid_map"))?;
+            fs::write(
+                format!("/proc/{pid}/gid_map"),
+                format!("{} {} 1\n", self.options.gid, self.options.host_gid),
+            )
+            .map_err(io("write gid_map"))?;
+            if env.cgroup.is_none() {
+                let cgroup = self.cgroups.create(&spec.id, limits)?;
+                let attached = cgroup.attach(pid);
+                env.cgroup = Some(cgroup);
+                attached?;
+            }
+            sys::send_byte(parent_sock.as_raw_fd(), 1).map_err(io("send go to the env"))
+        })();
+        if let Err(e) = host_side {
+            // If the child failed first, its own report says why (our error is a consequence).
+            return Err(reported_failure(&parent_sock, &plan).unwrap_or(e));
         }
-        sys::send_byte(parent_sock.as_raw_fd(), 1).map_err(io("send go to the env"))?;
 
         let deadline = Instant::now() + self.options.setup_timeout;
         loop {
@@ -405,6 +411,22 @@ fn validate_options(options: &SandboxOptions) -> Result<(), SandboxError> {
         return bad("nofile must be at least 1".into());
     }
     Ok(())
+}
+
+/// An error report already queued by the child on the sync socket, if any (non-blocking).
+fn reported_failure(sock: &OwnedFd, plan: &ChildPlan<'_>) -> Option<SandboxError> {
+    // Give a dying child a moment to finish writing its report.
+    while sys::poll_readable(sock.as_raw_fd(), Some(Duration::from_millis(100))).ok()? {
+        match sys::recv_message(sock.as_raw_fd()).ok()? {
+            sys::Message::Data(data, _) => {
+                if let Some(err) = ChildError::parse(&data) {
+                    return Some(child::to_error(err, plan));
+                }
+            }
+            sys::Message::Eof => return None,
+        }
+    }
+    None
 }
 
 /// Take an exclusive lock on `<state_dir>/lock`, so that two sandboxes never share a state

@@ -152,7 +152,15 @@ impl Rootfs {
             ));
         }
 
-        for dir in ["var", "var/task", "var/runtime", "opt", "tmp", "proc", "dev"] {
+        for dir in [
+            "var",
+            "var/task",
+            "var/runtime",
+            "opt",
+            "tmp",
+            "proc",
+            "dev",
+        ] {
             mkdir(&skel.join(dir), 0o755)?;
         }
         for dev in DEVICES {

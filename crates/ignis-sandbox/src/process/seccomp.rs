@@ -92,10 +92,15 @@ pub fn denied_syscalls() -> impl Iterator<Item = &'static str> {
 }
 
 // Classic BPF opcodes (linux/bpf_common.h) and seccomp return values (linux/seccomp.h).
-const BPF_LD_W_ABS: u16 = 0x00 | 0x00 | 0x20;
-const BPF_JEQ_K: u16 = 0x05 | 0x10;
-const BPF_JGE_K: u16 = 0x05 | 0x30;
-const BPF_JSET_K: u16 = 0x05 | 0x40;
+/// `BPF_LD | BPF_W | BPF_ABS` (0x00 | 0x00 | 0x20).
+const BPF_LD_W_ABS: u16 = 0x20;
+/// `BPF_JMP | BPF_JEQ | BPF_K` (0x05 | 0x10 | 0x00).
+const BPF_JEQ_K: u16 = 0x15;
+/// `BPF_JMP | BPF_JGE | BPF_K`.
+const BPF_JGE_K: u16 = 0x35;
+/// `BPF_JMP | BPF_JSET | BPF_K`.
+const BPF_JSET_K: u16 = 0x45;
+/// `BPF_RET | BPF_K`.
 const BPF_RET_K: u16 = 0x06;
 const RET_KILL_PROCESS: u32 = 0x8000_0000;
 const RET_ERRNO: u32 = 0x0005_0000;

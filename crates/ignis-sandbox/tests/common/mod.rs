@@ -194,7 +194,8 @@ impl Output {
         for t in self.threads {
             let _ = t.join();
         }
-        let get = |b: &Arc<Mutex<Vec<u8>>>| String::from_utf8_lossy(&b.lock().unwrap()).into_owned();
+        let get =
+            |b: &Arc<Mutex<Vec<u8>>>| String::from_utf8_lossy(&b.lock().unwrap()).into_owned();
         (get(&self.stdout), get(&self.stderr))
     }
 }
