@@ -452,15 +452,52 @@ impl MetaStore {
 
     // ---- resource policies ----
 
+    /// The JSON document of `(name, qualifier)` in a table keyed that way (`policies.doc`,
+    /// `provisioned.config`).
+    async fn get_scoped<T: DeserializeOwned>(
+        &self,
+        table: Scoped,
+        name: &str,
+        qualifier: &str,
+    ) -> StoreResult<Option<T>> {
+        let (table, col) = table.names();
+        let row: Option<String> = sqlx::query_scalar(&format!(
+            "SELECT {col} FROM {table} WHERE name = $1 AND qualifier = $2"
+        ))
+        .bind(name)
+        .bind(qualifier)
+        .fetch_optional(&self.pool)
+        .await?;
+        row.as_deref().map(from_json).transpose()
+    }
+
+    /// Insert or replace (or with `None`, delete) the document of `(name, qualifier)`.
+    async fn put_scoped<T: Serialize>(
+        &self,
+        table: Scoped,
+        name: &str,
+        qualifier: &str,
+        doc: Option<&T>,
+    ) -> StoreResult<()> {
+        let (table, col) = table.names();
+        let sql = match doc {
+            Some(_) => format!(
+                "INSERT INTO {table} (name, qualifier, {col}) VALUES ($1, $2, $3) \
+                 ON CONFLICT (name, qualifier) DO UPDATE SET {col} = excluded.{col}"
+            ),
+            None => format!("DELETE FROM {table} WHERE name = $1 AND qualifier = $2"),
+        };
+        let mut query = sqlx::query(&sql).bind(name).bind(qualifier);
+        if let Some(doc) = doc {
+            query = query.bind(to_json(doc)?);
+        }
+        query.execute(&self.pool).await?;
+        Ok(())
+    }
+
     /// The resource policy of a function (`qualifier` "" for the unqualified function).
     pub async fn get_policy(&self, name: &str, qualifier: &str) -> StoreResult<Option<PolicyDoc>> {
-        let row: Option<String> =
-            sqlx::query_scalar("SELECT doc FROM policies WHERE name = $1 AND qualifier = $2")
-                .bind(name)
-                .bind(qualifier)
-                .fetch_optional(&self.pool)
-                .await?;
-        row.as_deref().map(from_json).transpose()
+        self.get_scoped(Scoped::Policies, name, qualifier).await
     }
 
     /// Replace (or with `None`, delete) a resource policy.
@@ -470,27 +507,8 @@ impl MetaStore {
         qualifier: &str,
         doc: Option<&PolicyDoc>,
     ) -> StoreResult<()> {
-        match doc {
-            Some(doc) => {
-                sqlx::query(
-                    "INSERT INTO policies (name, qualifier, doc) VALUES ($1, $2, $3) \
-                     ON CONFLICT (name, qualifier) DO UPDATE SET doc = excluded.doc",
-                )
-                .bind(name)
-                .bind(qualifier)
-                .bind(to_json(doc)?)
-                .execute(&self.pool)
-                .await?
-            }
-            None => {
-                sqlx::query("DELETE FROM policies WHERE name = $1 AND qualifier = $2")
-                    .bind(name)
-                    .bind(qualifier)
-                    .execute(&self.pool)
-                    .await?
-            }
-        };
-        Ok(())
+        self.put_scoped(Scoped::Policies, name, qualifier, doc)
+            .await
     }
 
     // ---- provisioned concurrency ----
@@ -501,13 +519,7 @@ impl MetaStore {
         name: &str,
         qualifier: &str,
     ) -> StoreResult<Option<ProvisionedConfig>> {
-        let row: Option<String> =
-            sqlx::query_scalar("SELECT config FROM provisioned WHERE name = $1 AND qualifier = $2")
-                .bind(name)
-                .bind(qualifier)
-                .fetch_optional(&self.pool)
-                .await?;
-        row.as_deref().map(from_json).transpose()
+        self.get_scoped(Scoped::Provisioned, name, qualifier).await
     }
 
     /// Insert or replace (or with `None`, delete) a provisioned concurrency config.
@@ -517,27 +529,8 @@ impl MetaStore {
         qualifier: &str,
         cfg: Option<&ProvisionedConfig>,
     ) -> StoreResult<()> {
-        match cfg {
-            Some(cfg) => {
-                sqlx::query(
-                    "INSERT INTO provisioned (name, qualifier, config) VALUES ($1, $2, $3) \
-                     ON CONFLICT (name, qualifier) DO UPDATE SET config = excluded.config",
-                )
-                .bind(name)
-                .bind(qualifier)
-                .bind(to_json(cfg)?)
-                .execute(&self.pool)
-                .await?
-            }
-            None => {
-                sqlx::query("DELETE FROM provisioned WHERE name = $1 AND qualifier = $2")
-                    .bind(name)
-                    .bind(qualifier)
-                    .execute(&self.pool)
-                    .await?
-            }
-        };
-        Ok(())
+        self.put_scoped(Scoped::Provisioned, name, qualifier, cfg)
+            .await
     }
 
     /// Every provisioned concurrency config of a function, by qualifier.
@@ -689,6 +682,22 @@ impl MetaStore {
             .execute(&self.pool)
             .await?;
         Ok(())
+    }
+}
+
+/// Tables keyed by (function name, qualifier) holding one JSON document.
+#[derive(Clone, Copy)]
+enum Scoped {
+    Policies,
+    Provisioned,
+}
+
+impl Scoped {
+    fn names(self) -> (&'static str, &'static str) {
+        match self {
+            Self::Policies => ("policies", "doc"),
+            Self::Provisioned => ("provisioned", "config"),
+        }
     }
 }
 

@@ -96,6 +96,28 @@ fn sid_of(s: &Value) -> Option<&str> {
     s.get("Sid").and_then(Value::as_str)
 }
 
+/// A new statement id must not exist in the policy yet.
+fn check_new_sid(doc: &PolicyDoc, sid: &str) -> AwsResult<()> {
+    if doc.statements.iter().any(|s| sid_of(s) == Some(sid)) {
+        return Err(AwsError::conflict(format!(
+            "The statement id ({sid}) provided already exists. Please provide a new statement id, or remove the existing statement."
+        )));
+    }
+    Ok(())
+}
+
+/// Remove the statement `sid`, which must exist.
+fn remove_statement(doc: &mut PolicyDoc, sid: &str) -> AwsResult<()> {
+    let before = doc.statements.len();
+    doc.statements.retain(|s| sid_of(s) != Some(sid));
+    if doc.statements.len() == before {
+        return Err(AwsError::not_found(format!(
+            "Statement {sid} is not found in resource policy."
+        )));
+    }
+    Ok(())
+}
+
 /// `POST /2015-03-31/functions/{name}/policy`
 pub async fn add_permission(
     State(state): State<SharedState>,
@@ -128,16 +150,7 @@ pub async fn add_permission(
         req.revision_id.as_deref(),
         &scope_revision(&state, &r.name, &scope).await?,
     )?;
-    if doc
-        .statements
-        .iter()
-        .any(|s| sid_of(s) == Some(sid.as_str()))
-    {
-        return Err(AwsError::conflict(format!(
-            "The statement id ({sid}) provided already exists. Please provide a new statement id, or remove the existing statement."
-        ))
-        .into());
-    }
+    check_new_sid(&doc, &sid)?;
     let resource = match r.qualifier.as_deref() {
         Some(q) => arn::qualified_function_arn(&state.region, &state.account, &r.name, q),
         None => arn::function_arn(&state.region, &state.account, &r.name),
@@ -216,14 +229,7 @@ pub async fn remove_permission(
         q.get("RevisionId"),
         &scope_revision(&state, &r.name, &scope).await?,
     )?;
-    let before = doc.statements.len();
-    doc.statements.retain(|s| sid_of(s) != Some(sid.as_str()));
-    if doc.statements.len() == before {
-        return Err(AwsError::not_found(format!(
-            "Statement {sid} is not found in resource policy."
-        ))
-        .into());
-    }
+    remove_statement(&mut doc, &sid)?;
     doc.revision_id = bump_revision(&state, &r.name, &scope).await?.1;
     let keep = (!doc.statements.is_empty()).then_some(&doc);
     state.meta.put_policy(&r.name, &scope, keep).await?;
@@ -340,16 +346,7 @@ pub async fn add_layer_version_permission(
     if !doc.revision_id.is_empty() {
         check_layer_revision(q.get("RevisionId"), &doc.revision_id)?;
     }
-    if doc
-        .statements
-        .iter()
-        .any(|s| sid_of(s) == Some(sid.as_str()))
-    {
-        return Err(AwsError::conflict(format!(
-            "The statement id ({sid}) provided already exists. Please provide a new statement id, or remove the existing statement."
-        ))
-        .into());
-    }
+    check_new_sid(&doc, &sid)?;
     let mut statement = json!({
         "Sid": sid,
         "Effect": "Allow",
@@ -393,14 +390,7 @@ pub async fn remove_layer_version_permission(
         .await?
         .ok_or_else(no_policy)?;
     check_layer_revision(q.get("RevisionId"), &doc.revision_id)?;
-    let before = doc.statements.len();
-    doc.statements.retain(|s| sid_of(s) != Some(sid.as_str()));
-    if doc.statements.len() == before {
-        return Err(AwsError::not_found(format!(
-            "Statement {sid} is not found in resource policy."
-        ))
-        .into());
-    }
+    remove_statement(&mut doc, &sid)?;
     doc.revision_id = new_revision()?;
     let keep = (!doc.statements.is_empty()).then_some(&doc);
     state.meta.put_layer_policy(&name, version, keep).await?;
