@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import json
 
 from helpers import ACCOUNT, HANDLER, ROLE, RUNTIME, code_zip, function_arn, http_get, run_aws, sha256_b64, unique
@@ -45,6 +46,14 @@ def test_cli_function_flow(server, tmp_path):
     # an ARN as --function-name (the CLI's path encoding of ':' must verify)
     cfg = ok(run_aws(server, "get-function-configuration", "--function-name", f"{ACCOUNT}:function:{name}:live"))
     assert cfg["Version"] == "1"
+
+    # invoke through the alias (CLI v1 sends --payload as is; v2 needs --cli-binary-format raw-in-base64-out)
+    out = tmp_path / "out.json"
+    inv = ok(run_aws(server, "invoke", "--function-name", f"{name}:live", "--payload", '{"x": 1}',
+                     "--log-type", "Tail", str(out)))
+    assert inv["StatusCode"] == 200 and inv["ExecutedVersion"] == "1"
+    assert json.loads(out.read_text()) == "cli"
+    assert "REPORT RequestId: " in base64.b64decode(inv["LogResult"]).decode()
 
     deleted = run_aws(server, "delete-function", "--function-name", name)
     assert deleted.returncode == 0, deleted.stderr
