@@ -2,7 +2,7 @@
 //! on a full pipe, drained once more after each outcome so nothing written before the response is
 //! lost), and the platform lines AWS writes around each invocation (START / END / REPORT).
 
-use std::os::fd::OwnedFd;
+use std::os::fd::{AsRawFd, OwnedFd};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -22,20 +22,47 @@ pub struct LogCapture {
 }
 
 /// Read what is available from `pipe` into `out` without blocking; false once the pipe is closed.
+///
+/// This reads the descriptor directly rather than through tokio's readiness cache: a final drain
+/// must see bytes the runtime wrote just before answering, even if the reactor has not yet
+/// reported them. The descriptor is non-blocking, so this never waits.
 fn read_available(pipe: &Receiver, out: &mut Vec<u8>) -> bool {
+    let mut chunk = [0u8; 16384];
+    loop {
+        // SAFETY: `chunk` is a valid writable buffer of `chunk.len()` bytes and the descriptor
+        // stays open for the call (owned by `pipe`, which outlives it).
+        let n = unsafe { libc::read(pipe.as_raw_fd(), chunk.as_mut_ptr().cast(), chunk.len()) };
+        match n {
+            0 => return false,
+            n if n > 0 => append(out, &chunk[..n as usize]),
+            _ => {
+                let e = std::io::Error::last_os_error();
+                return matches!(
+                    e.kind(),
+                    std::io::ErrorKind::WouldBlock | std::io::ErrorKind::Interrupted
+                );
+            }
+        }
+    }
+}
+
+/// Like [`read_available`], through tokio so that `WouldBlock` clears the cached readiness.
+fn read_through_reactor(pipe: &Receiver, out: &mut Vec<u8>) -> bool {
     let mut chunk = [0u8; 16384];
     loop {
         match pipe.try_read(&mut chunk) {
             Ok(0) => return false,
-            Ok(n) => {
-                out.extend_from_slice(&chunk[..n]);
-                if out.len() > MAX_BUFFERED {
-                    let excess = out.len() - MAX_BUFFERED;
-                    out.drain(..excess);
-                }
-            }
+            Ok(n) => append(out, &chunk[..n]),
             Err(e) => return e.kind() == std::io::ErrorKind::WouldBlock,
         }
+    }
+}
+
+fn append(out: &mut Vec<u8>, data: &[u8]) {
+    out.extend_from_slice(data);
+    if out.len() > MAX_BUFFERED {
+        let excess = out.len() - MAX_BUFFERED;
+        out.drain(..excess);
     }
 }
 
@@ -63,7 +90,7 @@ impl LogCapture {
                 return;
             }
             let open = match self.buf.lock() {
-                Ok(mut buf) => read_available(pipe, &mut buf),
+                Ok(mut buf) => read_through_reactor(pipe, &mut buf),
                 Err(_) => false,
             };
             if !open {

@@ -686,9 +686,13 @@ fn interpreters_run_inside() {
 }
 
 /// Many envs created and destroyed concurrently from several threads all work (the clone path
-/// is safe in a multi-threaded host).
+/// is safe in a multi-threaded host), and the host process keeps its own dumpable setting (the
+/// children share its memory map, whose dumpable flag every credential change resets).
 #[test]
 fn concurrent_creates_work() {
+    // SAFETY: PR_GET_DUMPABLE only reads a flag of this process.
+    let dumpable = || unsafe { libc::prctl(libc::PR_GET_DUMPABLE, 0, 0, 0, 0) };
+    let before = dumpable();
     let fx = Fixture::new("concurrent");
     std::thread::scope(|s| {
         for t in 0..4 {
@@ -701,4 +705,5 @@ fn concurrent_creates_work() {
             });
         }
     });
+    assert_eq!(dumpable(), before);
 }

@@ -5,11 +5,8 @@
 //! `SandboxOptions::cgroup_parent`). On v1 there is one such directory per controller (memory, cpu,
 //! pids); on v2 a single one.
 
-use std::ffi::CString;
 use std::fs;
 use std::io::{self, ErrorKind};
-use std::os::fd::OwnedFd;
-use std::os::unix::ffi::OsStrExt;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
@@ -203,11 +200,6 @@ impl CgroupLayout {
         }
     }
 
-    /// Whether children can be cloned straight into the cgroup (v2 `CLONE_INTO_CGROUP`).
-    pub(crate) fn is_v2(&self) -> bool {
-        matches!(self, CgroupLayout::V2 { .. })
-    }
-
     /// The per-env directories for `id` (whether or not they exist).
     fn env_dirs(&self, id: &str) -> Vec<PathBuf> {
         match self {
@@ -221,29 +213,22 @@ impl CgroupLayout {
     }
 
     /// Create the cgroup of env `id` with `limits`. Fails with [`SandboxError::AlreadyExists`] if
-    /// a cgroup of that id holds processes; an empty leftover one is replaced. If anything fails,
-    /// what was created is removed again.
+    /// it exists (a live env of that id; leftovers of a crash were purged at startup). If anything
+    /// fails, what was created is removed again (by `EnvCgroup`'s `Drop`).
     pub(crate) fn create(&self, id: &str, limits: Limits) -> Result<EnvCgroup, SandboxError> {
         let dirs = self.env_dirs(id);
         let mut created = EnvCgroup {
             layout: self.clone(),
             dirs: Vec::with_capacity(dirs.len()),
-            dir_fd: None,
         };
         for dir in &dirs {
             match fs::create_dir(dir) {
-                Ok(()) => {}
+                Ok(()) => created.dirs.push(dir.clone()),
                 Err(e) if e.kind() == ErrorKind::AlreadyExists => {
-                    // A leftover of a crashed run is empty and can be removed; a live one cannot.
-                    if fs::remove_dir(dir).is_err() {
-                        return Err(SandboxError::AlreadyExists(id.to_owned()));
-                    }
-                    fs::create_dir(dir)
-                        .map_err(|e| SandboxError::io(format!("mkdir {}", dir.display()), e))?;
+                    return Err(SandboxError::AlreadyExists(id.to_owned()));
                 }
                 Err(e) => return Err(SandboxError::io(format!("mkdir {}", dir.display()), e)),
             }
-            created.dirs.push(dir.clone());
         }
         created.apply_limits(limits)?;
         Ok(created)
@@ -283,7 +268,6 @@ impl CgroupLayout {
             let env = EnvCgroup {
                 layout: self.clone(),
                 dirs: self.env_dirs(&id),
-                dir_fd: None,
             };
             env.kill_all();
             let _ = env.remove(Duration::from_secs(2));
@@ -364,8 +348,6 @@ fn enable_v2_controllers(mount: &Path, dir: &Path, cpu: bool) -> Result<(), Sand
 pub(crate) struct EnvCgroup {
     layout: CgroupLayout,
     dirs: Vec<PathBuf>,
-    /// v2 only: the directory opened for `CLONE_INTO_CGROUP`.
-    dir_fd: Option<OwnedFd>,
 }
 
 fn write_file(path: &Path, value: &str) -> Result<(), SandboxError> {
@@ -386,7 +368,7 @@ fn read_key(path: &Path, key: &str) -> Option<u64> {
 }
 
 impl EnvCgroup {
-    fn apply_limits(&mut self, limits: Limits) -> Result<(), SandboxError> {
+    fn apply_limits(&self, limits: Limits) -> Result<(), SandboxError> {
         let mem = limits.memory_bytes().to_string();
         match &self.layout {
             CgroupLayout::V1 { cpu, .. } => {
@@ -439,30 +421,7 @@ impl EnvCgroup {
                         )?;
                     }
                 }
-                let cpath = CString::new(dir.as_os_str().as_bytes()).map_err(|_| {
-                    SandboxError::InvalidSpec(format!("cgroup path {dir:?} contains NUL"))
-                })?;
-                let fd = super::sys::open(&cpath, libc::O_RDONLY | libc::O_DIRECTORY)
-                    .map_err(|e| SandboxError::io(format!("open {}", dir.display()), e))?;
-                self.dir_fd = Some(fd);
             }
-        }
-        Ok(())
-    }
-
-    /// v2: the fd to pass to `clone3` with `CLONE_INTO_CGROUP`.
-    pub(crate) fn clone_into_fd(&self) -> Option<&OwnedFd> {
-        self.dir_fd.as_ref()
-    }
-
-    /// v1: move process `pid` into every controller's cgroup (v2 uses `CLONE_INTO_CGROUP` instead).
-    pub(crate) fn attach(&self, pid: i32) -> Result<(), SandboxError> {
-        if self.layout.is_v2() {
-            return Ok(());
-        }
-        let pid = pid.to_string();
-        for dir in &self.dirs {
-            write_file(&dir.join("cgroup.procs"), &pid)?;
         }
         Ok(())
     }

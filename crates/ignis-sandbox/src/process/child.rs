@@ -1,39 +1,54 @@
-//! The forked child: everything that happens between `clone3` and `execve`.
+//! The cloned child: everything that happens between `clone` and `execve`.
 //!
-//! The host process is multi-threaded (tokio), so after the clone the child may only do what is
-//! async-signal-safe: another thread may have held the allocator's lock (or any other lock) at the
-//! moment of the clone, and that lock stays held forever in the child. So the parent prepares a
-//! [`ChildPlan`] *before* cloning — every path as a `CString`, every file's contents, argv/envp
-//! pointer arrays, the seccomp BPF — and [`run`] only walks that plan with raw syscalls: no heap
-//! allocation, no locks, no formatting, no panics. Credentials are changed with raw `syscall(2)`
-//! rather than glibc's wrappers, which would try to synchronise the (copied, non-existent) other
-//! threads of the parent. Failures are reported to the parent as a fixed-size message (stage, index,
-//! errno) over the sync socket, then the child `_exit`s.
+//! The child is created with `CLONE_VM | CLONE_VFORK` (like `posix_spawn`): it runs on its own small
+//! stack inside the host process's address space while the cloning thread sleeps until the child
+//! has called `execve` (or died). Nothing is copied, so creating an env costs the same whether the
+//! server uses 20 MiB or 20 GiB (a fork-style clone of a 1 GiB process costs ~30 ms here, and
+//! another ~30 ms when the child execs and drops the copied page tables).
 //!
-//! Sequence in the child:
+//! The host process is multi-threaded (tokio) and its memory is shared, so the child may only do
+//! what is async-signal-safe and must not touch anything another thread could be using: the parent
+//! prepares a [`ChildPlan`] *before* cloning — every path as a `CString`, every file's contents,
+//! argv/envp pointer arrays, the seccomp BPF — and [`run`] only walks that plan with syscalls: no
+//! heap allocation, no locks, no formatting, no panics. Credentials are changed with raw
+//! `syscall(2)` rather than glibc's wrappers, which would try to synchronise the parent's threads.
+//! The shared state the child does write is `errno`, in the TLS of the cloning thread, which is
+//! asleep in `clone` and does not read it, and the memory map's "dumpable" flag, which the kernel
+//! resets on every credential change: the child needs it set to open its own `/proc/self/*_map`
+//! files, so clones are serialised process-wide (a mutex around [`spawn`], which takes ~1.5 ms) and
+//! the parent restores the host's own setting after each one. Failures are reported to the parent as a fixed-size
+//! message (stage, index, errno) over the sync socket, then the child `_exit`s.
+//!
+//! Because the child does all the work itself, the parent has no part to play after the clone,
+//! which is what makes `CLONE_VFORK` possible. Sequence in the child (pid 1 of new pid, mount, net,
+//! ipc and uts namespaces, still host root):
 //! 1. reset signal dispositions (signals stay blocked until just before exec), umask 022;
-//! 2. bring up `lo` in the new network namespace, create the Runtime API listener on
-//!    127.0.0.1:port, pass it to the parent with `SCM_RIGHTS`;
-//! 3. set the hostname; run the plan's `pre` steps (private mount propagation, read-only bind of the
-//!    root skeleton, read-only binds of the host userland and the function's code, /dev nodes, /proc);
-//! 4. wait for the parent's "go" (uid/gid maps written, cgroups joined); `unshare(CLONE_NEWCGROUP)`;
-//! 5. run the `post` steps (/tmp tmpfs owned by the runtime uid, pivot_root, read-only root);
-//! 6. drop privileges: securebits, empty bounding and ambient sets, `setgroups([])`, setresgid,
-//!    setresuid, zero capability sets, `no_new_privs`, rlimits;
-//! 7. stdio (stdin from /dev/null, stdout/stderr pipes), mark every other fd close-on-exec, chdir;
-//! 8. install the seccomp filter, unblock signals, `execve`.
+//! 2. join the env's cgroups (`cgroup.procs`), then `unshare(CLONE_NEWCGROUP)`;
+//! 3. bring up `lo`, create the Runtime API listener on 127.0.0.1:port and pass it to the parent
+//!    with `SCM_RIGHTS`; set the hostname;
+//! 4. the filesystem steps (see [`super::rootfs`]): private propagation, read-only binds of the
+//!    root skeleton, the host userland and the function's code, /dev nodes, /proc, the /tmp tmpfs,
+//!    `pivot_root`;
+//! 5. clear supplementary groups, set rlimits, become the unprivileged host uid/gid (which clears
+//!    every capability), stay dumpable;
+//! 6. `unshare(CLONE_NEWUSER)` and map the env's uid/gid (993/990) onto that host uid/gid, writing
+//!    our own maps as any unprivileged process may (`setgroups` denied first);
+//! 7. drop what the new user namespace granted: securebits, empty bounding and ambient sets, zero
+//!    capability sets, `no_new_privs`;
+//! 8. stdio (stdin from /dev/null, stdout/stderr pipes), mark every other fd close-on-exec;
+//! 9. install the seccomp filter, unblock signals, `execve`.
 
-use std::ffi::{c_char, c_int, c_ulong, CString};
+use std::ffi::{c_char, c_int, c_ulong, c_void, CString};
 use std::io;
 use std::mem::{size_of, zeroed};
 use std::os::fd::{FromRawFd, OwnedFd, RawFd};
 use std::ptr;
+use std::sync::Mutex;
 
 use super::sys;
 
 // Constants not (or not uniformly) exported by the libc crate.
-const CLONE_PIDFD: u64 = 0x1000;
-const CLONE_INTO_CGROUP: u64 = 0x2_0000_0000;
+const CLONE_PIDFD: c_int = 0x1000;
 const MOUNT_ATTR_RDONLY: u64 = 0x1;
 const MOUNT_ATTR_NOSUID: u64 = 0x2;
 const MOUNT_ATTR_NODEV: u64 = 0x4;
@@ -48,6 +63,8 @@ const SECBIT_KEEP_CAPS_LOCKED: c_ulong = 1 << 5;
 const SECBIT_NO_CAP_AMBIENT_RAISE: c_ulong = 1 << 6;
 const SECBIT_NO_CAP_AMBIENT_RAISE_LOCKED: c_ulong = 1 << 7;
 const SIOCSIFFLAGS: c_ulong = 0x8914;
+/// Size of the child's stack (it needs a few KiB; debug builds use more).
+const STACK_SIZE: usize = 256 << 10;
 
 /// Attributes for [`Step::SetAttr`]: read-only, no setuid, no device nodes.
 pub(crate) const ATTR_RO_NOSUID_NODEV: u64 =
@@ -93,21 +110,17 @@ impl Step {
                 flags,
                 ..
             } => {
-                let kind = if flags & libc::MS_BIND != 0 {
-                    "bind".to_owned()
+                if flags & libc::MS_BIND != 0 {
+                    let src = src.as_ref().map(lossy).unwrap_or_default();
+                    format!("bind {src} -> {}", lossy(target))
                 } else if flags & (libc::MS_PRIVATE | libc::MS_SLAVE) != 0 {
-                    "make mounts private under".to_owned()
+                    format!("make mounts private under {}", lossy(target))
                 } else {
-                    format!("mount {}", fstype.as_ref().map(lossy).unwrap_or_default())
-                };
-                match src {
-                    Some(src) if flags & libc::MS_BIND != 0 => {
-                        format!("{kind} {} -> {}", lossy(src), lossy(target))
-                    }
-                    _ => format!("{kind} {}", lossy(target)),
+                    let fstype = fstype.as_ref().map(lossy).unwrap_or_default();
+                    format!("mount {fstype} on {}", lossy(target))
                 }
             }
-            Step::SetAttr { path, .. } => format!("mount_setattr {}", lossy(path)),
+            Step::SetAttr { path, .. } => format!("make {} read-only", lossy(path)),
             Step::PivotRoot { new_root } => format!("pivot_root into {}", lossy(new_root)),
             Step::Chdir { path } => format!("chdir {}", lossy(path)),
         }
@@ -124,22 +137,26 @@ pub(crate) struct ChildPlan<'a> {
     pub stdout_fd: RawFd,
     /// Becomes the runtime's stderr.
     pub stderr_fd: RawFd,
+    /// `cgroup.procs` files of the env's cgroups, to join by writing "0".
+    pub cgroup_procs: Vec<CString>,
     /// Hostname inside the UTS namespace.
     pub hostname: CString,
     /// Runtime API port on 127.0.0.1 inside the network namespace.
     pub listen_port: u16,
-    /// Filesystem steps before the "go" (no uid mapping needed).
-    pub pre: Vec<Step>,
-    /// Filesystem steps after the "go".
-    pub post: Vec<Step>,
-    /// uid/gid inside the user namespace that the runtime runs as.
-    pub uid: u32,
-    /// See `uid`.
-    pub gid: u32,
-    /// Highest capability number of the running kernel.
-    pub last_cap: u32,
+    /// Filesystem steps, ending with `pivot_root`.
+    pub steps: Vec<Step>,
     /// Resource limits to set: (resource, soft, hard).
     pub rlimits: Vec<(libc::__rlimit_resource_t, u64, u64)>,
+    /// Host uid the runtime runs as (mapped to the env's uid).
+    pub host_uid: u32,
+    /// Host gid the runtime runs as (mapped to the env's gid).
+    pub host_gid: u32,
+    /// Contents for `/proc/self/uid_map`, e.g. `993 2130707425 1`.
+    pub uid_map: Vec<u8>,
+    /// Contents for `/proc/self/gid_map`.
+    pub gid_map: Vec<u8>,
+    /// Highest capability number of the running kernel.
+    pub last_cap: u32,
     /// Program paths to try with execve, in order.
     pub programs: Vec<CString>,
     /// Keeps the argv strings alive for `argv_ptrs`.
@@ -154,68 +171,48 @@ pub(crate) struct ChildPlan<'a> {
     pub seccomp: &'a [libc::sock_filter],
 }
 
-/// Where in [`run`] a failure happened (reported to the parent).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-#[repr(u32)]
-pub(crate) enum Stage {
-    NetSocket = 1,
+macro_rules! stages {
+    ($($name:ident),* $(,)?) => {
+        /// Where in [`run`] a failure happened (reported to the parent).
+        #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+        #[repr(u32)]
+        pub(crate) enum Stage { $($name),* }
+        impl Stage {
+            fn from_u32(v: u32) -> Option<Stage> {
+                [$(Stage::$name),*].into_iter().find(|s| *s as u32 == v)
+            }
+        }
+    };
+}
+
+stages!(
+    Cgroup,
+    CgroupNs,
+    NetSocket,
     LoopbackUp,
     Bind,
     Listen,
     SendListener,
     Hostname,
-    Pre,
-    WaitGo,
-    CgroupNs,
-    Post,
+    Step,
+    Setgroups,
+    Rlimit,
+    Setgid,
+    Setuid,
+    Dumpable,
+    UserNs,
+    IdMap,
     Securebits,
     Bounding,
     Ambient,
-    Setgroups,
-    Setgid,
-    Setuid,
     Capset,
     NoNewPrivs,
-    Rlimit,
     Stdio,
     CloseRange,
     Seccomp,
     Sigmask,
     Exec,
-}
-
-impl Stage {
-    fn from_u32(v: u32) -> Option<Stage> {
-        use Stage::*;
-        const ALL: [Stage; 24] = [
-            NetSocket,
-            LoopbackUp,
-            Bind,
-            Listen,
-            SendListener,
-            Hostname,
-            Pre,
-            WaitGo,
-            CgroupNs,
-            Post,
-            Securebits,
-            Bounding,
-            Ambient,
-            Setgroups,
-            Setgid,
-            Setuid,
-            Capset,
-            NoNewPrivs,
-            Rlimit,
-            Stdio,
-            CloseRange,
-            Seccomp,
-            Sigmask,
-            Exec,
-        ];
-        ALL.into_iter().find(|s| *s as u32 == v)
-    }
-}
+);
 
 /// A failure reported by the child.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -256,59 +253,49 @@ impl ChildError {
 
     /// Describe where it happened, using the plan the child ran.
     pub(crate) fn describe(&self, plan: &ChildPlan<'_>) -> String {
-        let step = |steps: &[Step]| {
-            steps
-                .get(self.index as usize)
-                .map(Step::describe)
-                .unwrap_or_else(|| format!("step {}", self.index))
-        };
+        let i = self.index as usize;
         match self.stage {
+            Stage::Cgroup => format!(
+                "join cgroup {}",
+                plan.cgroup_procs.get(i).map(lossy).unwrap_or_default()
+            ),
+            Stage::CgroupNs => "unshare the cgroup namespace".into(),
             Stage::NetSocket => "create the Runtime API socket".into(),
             Stage::LoopbackUp => "bring up the loopback interface".into(),
             Stage::Bind => format!("bind 127.0.0.1:{}", plan.listen_port),
             Stage::Listen => "listen on the Runtime API socket".into(),
             Stage::SendListener => "pass the Runtime API listener to the host".into(),
             Stage::Hostname => "set the hostname".into(),
-            Stage::Pre => step(&plan.pre),
-            Stage::WaitGo => "wait for the host (uid map, cgroups)".into(),
-            Stage::CgroupNs => "unshare the cgroup namespace".into(),
-            Stage::Post => step(&plan.post),
-            Stage::Securebits => "set securebits".into(),
-            Stage::Bounding => format!("drop capability {} from the bounding set", self.index),
-            Stage::Ambient => "clear ambient capabilities".into(),
+            Stage::Step => plan
+                .steps
+                .get(i)
+                .map(Step::describe)
+                .unwrap_or_else(|| format!("step {i}")),
             Stage::Setgroups => "clear supplementary groups".into(),
-            Stage::Setgid => format!("setresgid {}", plan.gid),
-            Stage::Setuid => format!("setresuid {}", plan.uid),
+            Stage::Rlimit => format!("set rlimit #{i}"),
+            Stage::Setgid => format!("setresgid {}", plan.host_gid),
+            Stage::Setuid => format!("setresuid {}", plan.host_uid),
+            Stage::Dumpable => "stay dumpable".into(),
+            Stage::UserNs => "unshare the user namespace (are unprivileged user namespaces \
+                              enabled?)"
+                .into(),
+            Stage::IdMap => ["deny setgroups", "write gid_map", "write uid_map"]
+                .get(i)
+                .copied()
+                .unwrap_or("write id maps")
+                .into(),
+            Stage::Securebits => "set securebits".into(),
+            Stage::Bounding => format!("drop capability {i} from the bounding set"),
+            Stage::Ambient => "clear ambient capabilities".into(),
             Stage::Capset => "clear capabilities".into(),
             Stage::NoNewPrivs => "set no_new_privs".into(),
-            Stage::Rlimit => format!("set rlimit #{}", self.index),
-            Stage::Stdio => format!("set up fd {}", self.index),
+            Stage::Stdio => format!("set up fd {i}"),
             Stage::CloseRange => "mark inherited fds close-on-exec".into(),
             Stage::Seccomp => "install the seccomp filter".into(),
             Stage::Sigmask => "unblock signals".into(),
-            Stage::Exec => plan
-                .programs
-                .get(self.index as usize)
-                .map(lossy)
-                .unwrap_or_default(),
+            Stage::Exec => plan.programs.get(i).map(lossy).unwrap_or_default(),
         }
     }
-}
-
-/// `struct clone_args` of `clone3(2)`.
-#[repr(C)]
-struct CloneArgs {
-    flags: u64,
-    pidfd: u64,
-    child_tid: u64,
-    parent_tid: u64,
-    exit_signal: u64,
-    stack: u64,
-    stack_size: u64,
-    tls: u64,
-    set_tid: u64,
-    set_tid_size: u64,
-    cgroup: u64,
 }
 
 /// `struct mount_attr` of `mount_setattr(2)`.
@@ -350,81 +337,114 @@ pub(crate) struct Spawned {
     pub pidfd: OwnedFd,
 }
 
-/// Namespaces every environment gets at clone time (the cgroup namespace is unshared later, once
-/// the child sits in its own cgroup).
-pub(crate) const NAMESPACES: u64 = (libc::CLONE_NEWUSER
-    | libc::CLONE_NEWPID
+/// Namespaces every environment gets at clone time. The cgroup namespace is unshared once the
+/// child sits in its own cgroup, the user namespace at the very end (see the module docs).
+pub(crate) const NAMESPACES: c_int = libc::CLONE_NEWPID
     | libc::CLONE_NEWNS
     | libc::CLONE_NEWNET
     | libc::CLONE_NEWIPC
-    | libc::CLONE_NEWUTS) as u64;
+    | libc::CLONE_NEWUTS;
 
-/// Clone a child into new namespaces (and straight into `cgroup_fd` on cgroup v2) that runs `plan`
-/// and never returns into Rust code of the host process.
-///
-/// Every signal is blocked on the calling thread around the clone so that no host signal handler can
-/// run in the child before it resets them.
-pub(crate) fn spawn(plan: &ChildPlan<'_>, cgroup_fd: Option<RawFd>) -> io::Result<Spawned> {
-    let _blocked = sys::SignalBlock::new()?;
-    let mut pidfd: RawFd = -1;
-    let mut flags = NAMESPACES | CLONE_PIDFD;
-    if cgroup_fd.is_some() {
-        flags |= CLONE_INTO_CGROUP;
-    }
-    let mut args = CloneArgs {
-        flags,
-        pidfd: ptr::addr_of_mut!(pidfd) as u64,
-        child_tid: 0,
-        parent_tid: 0,
-        exit_signal: libc::SIGCHLD as u64,
-        stack: 0,
-        stack_size: 0,
-        tls: 0,
-        set_tid: 0,
-        set_tid_size: 0,
-        cgroup: cgroup_fd.map_or(0, |fd| fd as u64),
-    };
-    // SAFETY: clone3 with a zero stack behaves like fork: the child gets a copy of this address
-    // space and continues here on a copy of this thread's stack. `args` and `pidfd` are valid for the
-    // call. The child branch only calls `run`, which never returns and is async-signal-safe.
-    let mut ret = unsafe {
-        libc::syscall(
-            libc::SYS_clone3,
-            ptr::addr_of_mut!(args),
-            size_of::<CloneArgs>(),
-        )
-    };
-    if ret == -1
-        && io::Error::last_os_error().raw_os_error() == Some(libc::ENOSYS)
-        && cgroup_fd.is_none()
-    {
-        // Pre-5.3 kernels: clone(2) has the same fork-like semantics with a NULL stack; with
-        // CLONE_PIDFD the pidfd is stored through the parent_tid argument.
-        // SAFETY: as above; the pointer argument is valid for the call.
-        ret = unsafe {
-            libc::syscall(
-                libc::SYS_clone,
-                (NAMESPACES | CLONE_PIDFD) as c_ulong | libc::SIGCHLD as c_ulong,
-                ptr::null_mut::<libc::c_void>(),
-                ptr::addr_of_mut!(pidfd),
-                ptr::null_mut::<c_int>(),
-                0 as c_ulong,
+/// An anonymous mapping used as the child's stack, with a guard page at its low end.
+struct Stack {
+    base: *mut c_void,
+    len: usize,
+}
+
+impl Stack {
+    fn new(len: usize) -> io::Result<Stack> {
+        // SAFETY: a fresh anonymous private mapping; no existing memory is affected.
+        let base = unsafe {
+            libc::mmap(
+                ptr::null_mut(),
+                len,
+                libc::PROT_READ | libc::PROT_WRITE,
+                libc::MAP_PRIVATE | libc::MAP_ANONYMOUS | libc::MAP_STACK | libc::MAP_NORESERVE,
+                -1,
+                0,
             )
         };
+        if base == libc::MAP_FAILED {
+            return Err(io::Error::last_os_error());
+        }
+        let stack = Stack { base, len };
+        // SAFETY: the first page of our own mapping becomes the guard page.
+        if unsafe { libc::mprotect(base, 4096, libc::PROT_NONE) } != 0 {
+            return Err(io::Error::last_os_error());
+        }
+        Ok(stack)
     }
-    if ret == 0 {
-        // SAFETY: we are the freshly cloned child; `plan` is our private copy of the parent's plan.
-        unsafe { run(plan) }
+
+    /// The initial stack pointer (stacks grow down), 16-byte aligned.
+    fn top(&self) -> *mut c_void {
+        // SAFETY: one past the end of our mapping, which is page-aligned.
+        unsafe { self.base.cast::<u8>().add(self.len).cast() }
     }
-    if ret < 0 {
-        return Err(io::Error::last_os_error());
+}
+
+impl Drop for Stack {
+    fn drop(&mut self) {
+        // SAFETY: unmaps exactly the mapping created in `new`; with CLONE_VFORK the child has
+        // exec'd or exited before `spawn` returns, so nothing runs on it any more.
+        unsafe {
+            libc::munmap(self.base, self.len);
+        }
+    }
+}
+
+extern "C" fn child_entry(arg: *mut c_void) -> c_int {
+    // SAFETY: `arg` is the `&ChildPlan` passed to clone by `spawn`, which stays alive (the parent
+    // thread is suspended by CLONE_VFORK) until this child execs or exits; `run` never returns.
+    unsafe { run(&*(arg as *const ChildPlan<'_>)) }
+}
+
+/// Clone the env's first process into new namespaces; it runs `plan` and execs the runtime (or
+/// reports why it could not) before this returns.
+///
+/// Every signal is blocked on the calling thread around the clone so that no host signal handler
+/// can run in the child (on shared memory) before it resets them.
+///
+/// The child's credential changes reset the (shared) memory map's dumpable flag; it is set back to
+/// `dumpable` (the host process's own setting, 0 or 1) afterwards. One clone at a time per process.
+pub(crate) fn spawn(plan: &ChildPlan<'_>, dumpable: Option<c_int>) -> io::Result<Spawned> {
+    static SPAWN_LOCK: Mutex<()> = Mutex::new(());
+    let _serial = SPAWN_LOCK
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner());
+    let stack = Stack::new(STACK_SIZE)?;
+    let blocked = sys::SignalBlock::new()?;
+    let mut pidfd: RawFd = -1;
+    let flags = NAMESPACES | libc::CLONE_VM | libc::CLONE_VFORK | CLONE_PIDFD | libc::SIGCHLD;
+    // SAFETY: glibc's clone runs `child_entry(plan)` on `stack` in a child that shares our memory;
+    // with CLONE_VFORK this thread sleeps until the child has exec'd or exited, so `plan` and the
+    // stack outlive the child's use of them. With CLONE_PIDFD the pidfd is stored through the
+    // parent-tid argument, which points at `pidfd`.
+    let pid = unsafe {
+        libc::clone(
+            child_entry,
+            stack.top(),
+            flags,
+            plan as *const ChildPlan<'_> as *mut c_void,
+            ptr::addr_of_mut!(pidfd),
+            ptr::null_mut::<c_void>(),
+            ptr::null_mut::<c_int>(),
+        )
+    };
+    let err = io::Error::last_os_error();
+    if let Some(dumpable) = dumpable {
+        // SAFETY: prctl with scalar arguments on our own process.
+        unsafe {
+            libc::prctl(libc::PR_SET_DUMPABLE, dumpable as c_ulong, 0, 0, 0);
+        }
+    }
+    drop(blocked);
+    drop(stack);
+    if pid < 0 {
+        return Err(err);
     }
     // SAFETY: the kernel stored a new pidfd owned by this process.
     let pidfd = unsafe { OwnedFd::from_raw_fd(pidfd) };
-    Ok(Spawned {
-        pid: ret as i32,
-        pidfd,
-    })
+    Ok(Spawned { pid, pidfd })
 }
 
 /// The errno of the last failed libc call (reads thread-local `errno`; async-signal-safe).
@@ -467,17 +487,89 @@ unsafe fn check(plan: &ChildPlan<'_>, ret: libc::c_long, stage: Stage, index: u3
     }
 }
 
+/// Create nothing, open `path` for writing and write `contents`; `-1` with errno set on failure.
+///
+/// # Safety
+/// Async-signal-safe raw syscalls only; for the child.
+unsafe fn write_file(path: *const c_char, contents: &[u8]) -> libc::c_long {
+    // SAFETY: `path` is NUL-terminated; `contents` is a valid buffer of its length.
+    unsafe {
+        let fd = libc::open(path, libc::O_WRONLY | libc::O_CLOEXEC);
+        if fd < 0 {
+            return -1;
+        }
+        let n = libc::write(fd, contents.as_ptr().cast(), contents.len());
+        let ok = n >= 0 && n as usize == contents.len();
+        let saved = errno();
+        libc::close(fd);
+        if ok {
+            0
+        } else {
+            *libc::__errno_location() = if n < 0 { saved } else { libc::EIO };
+            -1
+        }
+    }
+}
+
+/// Drop every capability from the bounding set, clear ambient and all other sets.
+///
+/// # Safety
+/// Only for the cloned child.
+unsafe fn drop_capabilities(plan: &ChildPlan<'_>) {
+    // SAFETY: prctl/capset with scalar arguments or pointers to locals.
+    unsafe {
+        let mut cap = 0u32;
+        while cap <= plan.last_cap {
+            if libc::prctl(libc::PR_CAPBSET_DROP, cap as c_ulong, 0, 0, 0) == -1 {
+                let e = errno();
+                if e != libc::EINVAL {
+                    fail(plan, Stage::Bounding, cap, e);
+                }
+            }
+            cap += 1;
+        }
+        check(
+            plan,
+            libc::prctl(
+                libc::PR_CAP_AMBIENT,
+                libc::PR_CAP_AMBIENT_CLEAR_ALL as c_ulong,
+                0,
+                0,
+                0,
+            ) as libc::c_long,
+            Stage::Ambient,
+            0,
+        );
+        let mut header = CapHeader {
+            version: LINUX_CAPABILITY_VERSION_3,
+            pid: 0,
+        };
+        let data = [CapData {
+            effective: 0,
+            permitted: 0,
+            inheritable: 0,
+        }; 2];
+        check(
+            plan,
+            libc::syscall(libc::SYS_capset, ptr::addr_of_mut!(header), data.as_ptr()),
+            Stage::Capset,
+            0,
+        );
+    }
+}
+
 /// The child's whole life until `execve`. See the module docs for the sequence.
 ///
 /// # Safety
 /// Must only be called in a child freshly created by [`spawn`]: it changes process-wide state and
 /// exits instead of returning.
 unsafe fn run(plan: &ChildPlan<'_>) -> ! {
-    // SAFETY (whole function): only raw syscalls and libc wrappers that are thin syscall wrappers
-    // are used; every pointer passed comes from `plan` (prepared before the clone, alive in our copy
-    // of the address space) or from locals on this stack. Nothing allocates or takes a lock.
+    // SAFETY (whole function): only syscalls and libc wrappers that are thin syscall wrappers are
+    // used; every pointer passed comes from `plan` (prepared before the clone, alive until we exec)
+    // or from locals on this stack. Nothing allocates or takes a lock.
     unsafe {
-        // 1. Default signal dispositions (ignored signals such as SIGPIPE would survive execve).
+        // 1. Default signal dispositions (ignored signals such as SIGPIPE would survive execve,
+        //    and a handler must never run here, on memory shared with the host).
         let mut dfl: libc::sigaction = zeroed();
         dfl.sa_sigaction = libc::SIG_DFL;
         for sig in 1..65 {
@@ -487,7 +579,23 @@ unsafe fn run(plan: &ChildPlan<'_>) -> ! {
         }
         libc::umask(0o022);
 
-        // 2. Loopback up and the Runtime API listener, inside the new network namespace.
+        // 2. Our cgroups: from here on memory, pids and CPU are accounted to the env.
+        for (i, procs) in plan.cgroup_procs.iter().enumerate() {
+            check(
+                plan,
+                write_file(procs.as_ptr(), b"0"),
+                Stage::Cgroup,
+                i as u32,
+            );
+        }
+        check(
+            plan,
+            libc::unshare(libc::CLONE_NEWCGROUP) as libc::c_long,
+            Stage::CgroupNs,
+            0,
+        );
+
+        // 3. Loopback up and the Runtime API listener, inside the new network namespace.
         let sock = libc::socket(libc::AF_INET, libc::SOCK_STREAM | libc::SOCK_CLOEXEC, 0);
         check(plan, sock as libc::c_long, Stage::NetSocket, 0);
         let mut ifr = IfreqFlags {
@@ -525,8 +633,6 @@ unsafe fn run(plan: &ChildPlan<'_>) -> ! {
         );
         send_fd(plan, sock);
         libc::close(sock);
-
-        // 3. Hostname, then the filesystem steps that need no uid mapping.
         check(
             plan,
             libc::sethostname(plan.hostname.as_ptr(), plan.hostname.as_bytes().len())
@@ -534,27 +640,88 @@ unsafe fn run(plan: &ChildPlan<'_>) -> ! {
             Stage::Hostname,
             0,
         );
-        run_steps(plan, &plan.pre, Stage::Pre);
 
-        // 4. Wait for the parent: uid/gid maps written, cgroups joined.
-        let mut go = [0u8; 1];
-        let n = libc::recv(plan.sync_fd, go.as_mut_ptr().cast(), 1, 0);
-        if n != 1 {
-            // EOF: the parent gave up on us; an error: report it.
-            let e = if n == 0 { libc::ECONNRESET } else { errno() };
-            fail(plan, Stage::WaitGo, 0, e);
+        // 4. The root filesystem, ending in pivot_root.
+        run_steps(plan);
+
+        // 5. Become the unprivileged host uid/gid. Going from uid 0 to non-zero clears the
+        //    permitted and effective capability sets.
+        check(
+            plan,
+            libc::syscall(libc::SYS_setgroups, 0, ptr::null::<libc::gid_t>()),
+            Stage::Setgroups,
+            0,
+        );
+        for (i, (resource, soft, hard)) in plan.rlimits.iter().enumerate() {
+            let lim = libc::rlimit {
+                rlim_cur: *soft,
+                rlim_max: *hard,
+            };
+            check(
+                plan,
+                libc::setrlimit(*resource, &lim) as libc::c_long,
+                Stage::Rlimit,
+                i as u32,
+            );
         }
         check(
             plan,
-            libc::unshare(libc::CLONE_NEWCGROUP) as libc::c_long,
-            Stage::CgroupNs,
+            libc::syscall(
+                libc::SYS_setresgid,
+                plan.host_gid,
+                plan.host_gid,
+                plan.host_gid,
+            ),
+            Stage::Setgid,
+            0,
+        );
+        check(
+            plan,
+            libc::syscall(
+                libc::SYS_setresuid,
+                plan.host_uid,
+                plan.host_uid,
+                plan.host_uid,
+            ),
+            Stage::Setuid,
+            0,
+        );
+        // The credential change made the memory map (shared with the host, see the module docs)
+        // non-dumpable, which hands /proc/self/* to root: take it back for the id maps below.
+        // `spawn` serialises clones, so no other child flips it meanwhile.
+        check(
+            plan,
+            libc::prctl(libc::PR_SET_DUMPABLE, 1, 0, 0, 0) as libc::c_long,
+            Stage::Dumpable,
             0,
         );
 
-        // 5. /tmp, pivot_root, read-only root.
-        run_steps(plan, &plan.post, Stage::Post);
+        // 6. A user namespace of our own (owned by the host uid), mapping the env's ids onto our
+        //    host ids, as any unprivileged process may do for its own ids.
+        check(
+            plan,
+            libc::unshare(libc::CLONE_NEWUSER) as libc::c_long,
+            Stage::UserNs,
+            0,
+        );
+        for (i, (path, contents)) in [
+            (c"/proc/self/setgroups", b"deny".as_slice()),
+            (c"/proc/self/gid_map", plan.gid_map.as_slice()),
+            (c"/proc/self/uid_map", plan.uid_map.as_slice()),
+        ]
+        .into_iter()
+        .enumerate()
+        {
+            check(
+                plan,
+                write_file(path.as_ptr(), contents),
+                Stage::IdMap,
+                i as u32,
+            );
+        }
 
-        // 6. Drop privileges. Securebits and the bounding set need CAP_SETPCAP, so they come first.
+        // 7. The new user namespace granted every capability (in it) and reset securebits and the
+        //    bounding set: take all of that away again.
         check(
             plan,
             libc::prctl(
@@ -572,83 +739,15 @@ unsafe fn run(plan: &ChildPlan<'_>) -> ! {
             Stage::Securebits,
             0,
         );
-        let mut cap = 0u32;
-        while cap <= plan.last_cap {
-            if libc::prctl(libc::PR_CAPBSET_DROP, cap as c_ulong, 0, 0, 0) == -1 {
-                let e = errno();
-                if e != libc::EINVAL {
-                    fail(plan, Stage::Bounding, cap, e);
-                }
-            }
-            cap += 1;
-        }
-        check(
-            plan,
-            libc::prctl(
-                libc::PR_CAP_AMBIENT,
-                libc::PR_CAP_AMBIENT_CLEAR_ALL as c_ulong,
-                0,
-                0,
-                0,
-            ) as libc::c_long,
-            Stage::Ambient,
-            0,
-        );
-        check(
-            plan,
-            libc::syscall(libc::SYS_setgroups, 0, ptr::null::<libc::gid_t>()),
-            Stage::Setgroups,
-            0,
-        );
-        check(
-            plan,
-            libc::syscall(libc::SYS_setresgid, plan.gid, plan.gid, plan.gid),
-            Stage::Setgid,
-            0,
-        );
-        check(
-            plan,
-            libc::syscall(libc::SYS_setresuid, plan.uid, plan.uid, plan.uid),
-            Stage::Setuid,
-            0,
-        );
-        // Our in-namespace uid was never 0 (unmapped), so setresuid did not clear capabilities
-        // by itself: clear every set explicitly.
-        let mut header = CapHeader {
-            version: LINUX_CAPABILITY_VERSION_3,
-            pid: 0,
-        };
-        let data = [CapData {
-            effective: 0,
-            permitted: 0,
-            inheritable: 0,
-        }; 2];
-        check(
-            plan,
-            libc::syscall(libc::SYS_capset, ptr::addr_of_mut!(header), data.as_ptr()),
-            Stage::Capset,
-            0,
-        );
+        drop_capabilities(plan);
         check(
             plan,
             libc::prctl(libc::PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) as libc::c_long,
             Stage::NoNewPrivs,
             0,
         );
-        for (i, (resource, soft, hard)) in plan.rlimits.iter().enumerate() {
-            let lim = libc::rlimit {
-                rlim_cur: *soft,
-                rlim_max: *hard,
-            };
-            check(
-                plan,
-                libc::setrlimit(*resource, &lim) as libc::c_long,
-                Stage::Rlimit,
-                i as u32,
-            );
-        }
 
-        // 7. stdio; every other inherited fd (including ones leaked by other threads of the host
+        // 8. stdio; every other inherited fd (including ones leaked by other threads of the host
         //    without O_CLOEXEC) closes at exec.
         for (target, source) in [plan.stdin_fd, plan.stdout_fd, plan.stderr_fd]
             .into_iter()
@@ -673,7 +772,7 @@ unsafe fn run(plan: &ChildPlan<'_>) -> ! {
             0,
         );
 
-        // 8. seccomp (no_new_privs is set, so no privilege is needed), unblock signals, exec.
+        // 9. seccomp (no_new_privs is set, so no privilege is needed), unblock signals, exec.
         let prog = libc::sock_fprog {
             len: plan.seccomp.len() as libc::c_ushort,
             filter: plan.seccomp.as_ptr() as *mut libc::sock_filter,
@@ -713,12 +812,12 @@ unsafe fn run(plan: &ChildPlan<'_>) -> ! {
     }
 }
 
-/// Run filesystem steps; report the first failure (with its index) and exit.
+/// Run the filesystem steps; report the first failure (with its index) and exit.
 ///
 /// # Safety
 /// Only for the cloned child (see [`run`]).
-unsafe fn run_steps(plan: &ChildPlan<'_>, steps: &[Step], stage: Stage) {
-    for (i, step) in steps.iter().enumerate() {
+unsafe fn run_steps(plan: &ChildPlan<'_>) {
+    for (i, step) in plan.steps.iter().enumerate() {
         // SAFETY: each call receives pointers to NUL-terminated strings / buffers owned by `plan`.
         let ret: libc::c_long = unsafe {
             match step {
@@ -734,7 +833,7 @@ unsafe fn run_steps(plan: &ChildPlan<'_>, steps: &[Step], stage: Stage) {
                     fstype.as_ref().map_or(ptr::null(), |s| s.as_ptr()),
                     *flags,
                     data.as_ref()
-                        .map_or(ptr::null(), |s| s.as_ptr().cast::<libc::c_void>()),
+                        .map_or(ptr::null(), |s| s.as_ptr().cast::<c_void>()),
                 ) as libc::c_long,
                 Step::SetAttr {
                     path,
@@ -763,7 +862,7 @@ unsafe fn run_steps(plan: &ChildPlan<'_>, steps: &[Step], stage: Stage) {
         };
         if ret == -1 {
             // SAFETY: we are the child.
-            unsafe { fail(plan, stage, i as u32, errno()) }
+            unsafe { fail(plan, Stage::Step, i as u32, errno()) }
         }
     }
 }
@@ -806,7 +905,7 @@ unsafe fn send_fd(plan: &ChildPlan<'_>, fd: RawFd) {
     let mut cbuf = CmsgBuf([0; 64]);
     let tag = [MSG_LISTENER];
     let mut iov = libc::iovec {
-        iov_base: tag.as_ptr() as *mut libc::c_void,
+        iov_base: tag.as_ptr() as *mut c_void,
         iov_len: 1,
     };
     // SAFETY: msghdr is plain data; the CMSG_* helpers compute offsets within `cbuf`, which is
@@ -850,26 +949,27 @@ mod tests {
     fn error_message_round_trip() {
         let mut msg = [0u8; ERROR_LEN];
         msg[0] = MSG_ERROR;
-        msg[4..8].copy_from_slice(&(Stage::Post as u32).to_le_bytes());
+        msg[4..8].copy_from_slice(&(Stage::Step as u32).to_le_bytes());
         msg[8..12].copy_from_slice(&3u32.to_le_bytes());
         msg[12..16].copy_from_slice(&libc::EPERM.to_le_bytes());
         let err = ChildError::parse(&msg).unwrap();
         assert_eq!(
             err,
             ChildError {
-                stage: Stage::Post,
+                stage: Stage::Step,
                 index: 3,
                 errno: libc::EPERM
             }
         );
         assert!(ChildError::parse(&msg[..15]).is_none());
         assert!(ChildError::parse(b"L").is_none());
+        assert_eq!(Stage::from_u32(Stage::Exec as u32), Some(Stage::Exec));
+        assert_eq!(Stage::from_u32(9999), None);
     }
 
     #[test]
-    fn ifreq_has_the_kernel_size() {
+    fn kernel_struct_sizes() {
         assert_eq!(size_of::<IfreqFlags>(), 40);
-        assert_eq!(size_of::<CloneArgs>(), 88);
         assert_eq!(size_of::<MountAttr>(), 32);
     }
 }

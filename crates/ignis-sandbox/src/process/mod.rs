@@ -1,19 +1,19 @@
 //! The `process` driver: each environment is a process tree isolated with Linux namespaces,
 //! cgroups, capabilities, seccomp and `pivot_root`.
 //!
-//! [`ProcessSandbox::create`](crate::Sandbox::create) in short (details in [`child`] and
-//! [`rootfs`]):
-//! 1. the parent validates the spec and prepares everything the child will need (paths, argv/envp,
-//!    mount steps, seccomp BPF), the stdout/stderr pipes and a `SOCK_SEQPACKET` sync socket pair
-//!    (on cgroup v2 also the env's cgroup);
-//! 2. `clone3` into new user, pid, mount, net, ipc and uts namespaces (on cgroup v2 directly into
-//!    the env's cgroup);
-//! 3. the child creates the Runtime API listener in its network namespace and passes it back with
-//!    `SCM_RIGHTS`, and sets up its mounts, while the parent, concurrently, writes the uid/gid maps
-//!    and (cgroup v1) creates the env's cgroups and moves the child into them, then sends "go";
-//! 4. the child finishes (tmpfs /tmp, `pivot_root`, privileges dropped, seccomp) and `execve`s the
-//!    runtime, which is pid 1 of the env; the parent sees the sync socket close (it is
-//!    close-on-exec) and returns the [`Env`].
+//! [`ProcessSandbox::create`](crate::Sandbox::create) in short (details in the private `child`
+//! and `rootfs` modules, and in the crate's README):
+//! 1. the parent validates the spec, creates the env's cgroup with its limits, the stdout/stderr
+//!    pipes and a `SOCK_SEQPACKET` sync socket pair, and prepares everything the child will need
+//!    (paths, argv/envp, mount steps, id maps, seccomp BPF);
+//! 2. `clone(CLONE_VM | CLONE_VFORK | CLONE_PIDFD)` into new pid, mount, net, ipc and uts
+//!    namespaces: the child shares the host's memory (nothing is copied, so the server's size does
+//!    not matter) and the cloning thread sleeps until the child has exec'd or died;
+//! 3. the child joins its cgroups, creates the Runtime API listener in its network namespace and
+//!    passes it back with `SCM_RIGHTS`, builds its root and pivots into it, becomes the
+//!    unprivileged host uid, enters a user namespace of its own that maps it to uid 993, drops
+//!    every capability, installs seccomp and `execve`s the runtime, which is pid 1 of the env;
+//! 4. the parent collects the listener (or the child's error report) and returns the [`Env`].
 //!
 //! `destroy` SIGKILLs pid 1 through its pidfd — the kernel then kills every other process of the
 //! pid namespace, and the mount namespace (with /tmp and every mount of the env) goes with them —
@@ -70,7 +70,9 @@ pub struct SandboxOptions {
     /// Soft and hard `RLIMIT_NOFILE` inside envs (only ever lowered: root here lacks
     /// CAP_SYS_RESOURCE). Default 1024, as on Lambda.
     pub nofile: u64,
-    /// How long `create` waits for the env's setup before giving up. Default 10 s.
+    /// How long `create` waits for the child's setup report after the clone returned. (The clone
+    /// itself returns once the child has exec'd the runtime or died: its setup is local kernel
+    /// work, typically ~1 ms.) Default 10 s.
     pub setup_timeout: Duration,
 }
 
@@ -109,6 +111,8 @@ pub struct ProcessSandbox {
     devnull: OwnedFd,
     last_cap: u32,
     nofile: u64,
+    /// This process's dumpable setting, restored after each clone (see `child::spawn`).
+    dumpable: Option<libc::c_int>,
     options: SandboxOptions,
 }
 
@@ -175,6 +179,11 @@ impl ProcessSandbox {
             devnull,
             last_cap: sys::cap_last_cap(),
             nofile: options.nofile.min(hard),
+            // SAFETY: PR_GET_DUMPABLE only reads a flag of this process.
+            dumpable: match unsafe { libc::prctl(libc::PR_GET_DUMPABLE, 0, 0, 0, 0) } {
+                d @ (0 | 1) => Some(d),
+                _ => None,
+            },
             options,
         })
     }
@@ -188,17 +197,13 @@ impl ProcessSandbox {
     fn plan<'a>(
         &'a self,
         spec: &EnvSpec,
+        cgroup: &cgroup::EnvCgroup,
         sync_fd: &OwnedFd,
         stdout_w: &OwnedFd,
         stderr_w: &OwnedFd,
     ) -> Result<ChildPlan<'a>, SandboxError> {
-        let identity = Identity {
-            uid: self.options.uid,
-            gid: self.options.gid,
-            user: &self.options.user_name,
-            hostname: &self.options.hostname,
-        };
-        let (pre, post) = self.rootfs.steps(spec, &identity)?;
+        let o = &self.options;
+        let steps = self.rootfs.steps(spec, o.host_uid, o.host_gid)?;
         let to_c = |s: &str| {
             CString::new(s).map_err(|_| SandboxError::InvalidSpec(format!("{s:?} contains NUL")))
         };
@@ -222,6 +227,11 @@ impl ProcessSandbox {
                 spec.argv[0]
             )));
         }
+        let cgroup_procs = cgroup
+            .dirs()
+            .iter()
+            .map(|d| rootfs::cpath(&d.join("cgroup.procs")))
+            .collect::<Result<Vec<_>, _>>()?;
         let argv_ptrs = argv
             .iter()
             .map(|a| a.as_ptr())
@@ -237,17 +247,19 @@ impl ProcessSandbox {
             stdin_fd: self.devnull.as_raw_fd(),
             stdout_fd: stdout_w.as_raw_fd(),
             stderr_fd: stderr_w.as_raw_fd(),
-            hostname: to_c(&self.options.hostname)?,
+            cgroup_procs,
+            hostname: to_c(&o.hostname)?,
             listen_port: spec.runtime_api_port,
-            pre,
-            post,
-            uid: self.options.uid,
-            gid: self.options.gid,
-            last_cap: self.last_cap,
+            steps,
             rlimits: vec![
                 (libc::RLIMIT_CORE, 0, 0),
                 (libc::RLIMIT_NOFILE, self.nofile, self.nofile),
             ],
+            host_uid: o.host_uid,
+            host_gid: o.host_gid,
+            uid_map: format!("{} {} 1\n", o.uid, o.host_uid).into_bytes(),
+            gid_map: format!("{} {} 1\n", o.gid, o.host_gid).into_bytes(),
+            last_cap: self.last_cap,
             programs,
             _argv: argv,
             argv_ptrs,
@@ -268,66 +280,31 @@ impl ProcessSandbox {
             let what = what.to_owned();
             move |e: io::Error| SandboxError::io(what, e)
         };
-        // cgroup v2: the child is cloned straight into its cgroup, which must exist first. On v1
-        // the cgroup is made after the clone, while the child sets up its mounts.
-        let early_cgroup = if self.cgroups.is_v2() {
-            Some(self.cgroups.create(&spec.id, limits)?)
-        } else {
-            None
-        };
-
+        // Dropped (removed) on any error before the Env owns it.
+        let cgroup = self.cgroups.create(&spec.id, limits)?;
         let (parent_sock, child_sock) = sys::seqpacket_pair().map_err(io("socketpair"))?;
         let (stdout_r, stdout_w) = sys::pipe().map_err(io("pipe"))?;
         let (stderr_r, stderr_w) = sys::pipe().map_err(io("pipe"))?;
         let stdout_w = sys::above_stdio(stdout_w).map_err(io("fcntl"))?;
         let stderr_w = sys::above_stdio(stderr_w).map_err(io("fcntl"))?;
         let child_sock = sys::above_stdio(child_sock).map_err(io("fcntl"))?;
-        let plan = self.plan(spec, &child_sock, &stdout_w, &stderr_w)?;
+        let plan = self.plan(spec, &cgroup, &child_sock, &stdout_w, &stderr_w)?;
 
-        let cgroup_fd = early_cgroup
-            .as_ref()
-            .and_then(|cg| cg.clone_into_fd())
-            .map(|fd| fd.as_raw_fd());
-        let spawned = child::spawn(&plan, cgroup_fd).map_err(io("clone3"))?;
-        // The child has its copies; ours must go so that EOF on the sync socket means "exec'd".
+        // Returns once the child has exec'd the runtime or died trying.
+        let spawned = child::spawn(&plan, self.dumpable).map_err(io("clone"))?;
+        // Ours must go so that EOF on the sync socket means the child's copy closed too.
         drop((child_sock, stdout_w, stderr_w));
-
         let mut env = Env {
             id: spec.id.clone(),
             pid: spawned.pid,
             pidfd: spawned.pidfd,
             listener: None,
             output: Some((stdout_r, stderr_r)),
-            cgroup: early_cgroup,
+            cgroup: Some(cgroup),
             status: None,
             torn_down: false,
         };
         // From here on, an early return drops `env`, which kills the child and cleans up.
-
-        let host_side = (|| -> Result<(), SandboxError> {
-            let pid = env.pid;
-            fs::write(
-                format!("/proc/{pid}/uid_map"),
-                format!("{} {} 1\n", self.options.uid, self.options.host_uid),
-            )
-            .map_err(io("write uid_map"))?;
-            fs::write(
-                format!("/proc/{pid}/gid_map"),
-                format!("{} {} 1\n", self.options.gid, self.options.host_gid),
-            )
-            .map_err(io("write gid_map"))?;
-            if env.cgroup.is_none() {
-                let cgroup = self.cgroups.create(&spec.id, limits)?;
-                let attached = cgroup.attach(pid);
-                env.cgroup = Some(cgroup);
-                attached?;
-            }
-            sys::send_byte(parent_sock.as_raw_fd(), 1).map_err(io("send go to the env"))
-        })();
-        if let Err(e) = host_side {
-            // If the child failed first, its own report says why (our error is a consequence).
-            return Err(reported_failure(&parent_sock, &plan).unwrap_or(e));
-        }
 
         let deadline = Instant::now() + self.options.setup_timeout;
         loop {
@@ -411,22 +388,6 @@ fn validate_options(options: &SandboxOptions) -> Result<(), SandboxError> {
         return bad("nofile must be at least 1".into());
     }
     Ok(())
-}
-
-/// An error report already queued by the child on the sync socket, if any (non-blocking).
-fn reported_failure(sock: &OwnedFd, plan: &ChildPlan<'_>) -> Option<SandboxError> {
-    // Give a dying child a moment to finish writing its report.
-    while sys::poll_readable(sock.as_raw_fd(), Some(Duration::from_millis(100))).ok()? {
-        match sys::recv_message(sock.as_raw_fd()).ok()? {
-            sys::Message::Data(data, _) => {
-                if let Some(err) = ChildError::parse(&data) {
-                    return Some(child::to_error(err, plan));
-                }
-            }
-            sys::Message::Eof => return None,
-        }
-    }
-    None
 }
 
 /// Take an exclusive lock on `<state_dir>/lock`, so that two sandboxes never share a state

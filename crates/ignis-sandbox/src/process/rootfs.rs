@@ -201,14 +201,16 @@ impl Rootfs {
         })
     }
 
-    /// The child's filesystem steps for one env: `(before the go, after the go)`.
+    /// The child's filesystem steps for one env, ending in `pivot_root`. `host_uid`/`host_gid`
+    /// own the env's /tmp (they appear as the env's uid/gid inside).
     pub(crate) fn steps(
         &self,
         spec: &EnvSpec,
-        id: &Identity<'_>,
-    ) -> Result<(Vec<Step>, Vec<Step>), SandboxError> {
+        host_uid: u32,
+        host_gid: u32,
+    ) -> Result<Vec<Step>, SandboxError> {
         let root = self.skel.as_path();
-        let mut pre = Vec::with_capacity(32);
+        let mut pre = Vec::with_capacity(40);
         let target = |rel: &str| cpath(&root.join(rel));
         let bind_ro = |pre: &mut Vec<Step>, src: &Path, rel: &str| -> Result<(), SandboxError> {
             pre.push(Step::Mount {
@@ -273,8 +275,7 @@ impl Rootfs {
                 recursive: false,
             });
         }
-        // A fresh procfs of the env's pid namespace (before pivot_root: the kernel only allows a
-        // new proc mount in a user namespace while an unobstructed one is visible).
+        // A fresh procfs of the env's pid namespace.
         pre.push(Step::Mount {
             src: Some(cstr("proc")),
             target: target("proc")?,
@@ -283,16 +284,15 @@ impl Rootfs {
             data: None,
         });
 
-        let post = vec![
-            // tmpfs options name the runtime's uid/gid, which only resolve once the uid map exists.
+        pre.extend([
             Step::Mount {
                 src: Some(cstr("tmpfs")),
                 target: target("tmp")?,
                 fstype: Some(cstr("tmpfs")),
                 flags: libc::MS_NOSUID | libc::MS_NODEV,
                 data: Some(cstr(&format!(
-                    "size={}m,mode=1777,uid={},gid={}",
-                    spec.tmp_mb, id.uid, id.gid
+                    "size={}m,mode=1777,uid={host_uid},gid={host_gid}",
+                    spec.tmp_mb
                 ))),
             },
             Step::PivotRoot {
@@ -301,8 +301,8 @@ impl Rootfs {
             Step::Chdir {
                 path: cstr("/var/task"),
             },
-        ];
-        Ok((pre, post))
+        ]);
+        Ok(pre)
     }
 }
 

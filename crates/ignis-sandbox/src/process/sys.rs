@@ -71,20 +71,6 @@ pub(crate) fn open(path: &std::ffi::CStr, flags: libc::c_int) -> io::Result<Owne
     Ok(unsafe { OwnedFd::from_raw_fd(fd) })
 }
 
-/// Send one byte (used for the "go" signal to the child).
-pub(crate) fn send_byte(fd: RawFd, byte: u8) -> io::Result<()> {
-    let buf = [byte];
-    // SAFETY: `buf` is valid for 1 byte; MSG_NOSIGNAL avoids SIGPIPE if the child died.
-    let n = unsafe { libc::send(fd, buf.as_ptr().cast(), 1, libc::MSG_NOSIGNAL) };
-    if n == 1 {
-        Ok(())
-    } else if n < 0 {
-        Err(io::Error::last_os_error())
-    } else {
-        Err(io::Error::new(io::ErrorKind::WriteZero, "short send"))
-    }
-}
-
 /// One message received from the child over the sync socket.
 pub(crate) enum Message {
     /// The peer closed its end (the child exec'd or died).
@@ -221,6 +207,8 @@ pub(crate) fn pidfd_send_signal(pidfd: RawFd, signal: libc::c_int) -> io::Result
 /// that no handler of the host process can run in a freshly cloned child before it resets them.
 pub(crate) struct SignalBlock {
     old: libc::sigset_t,
+    /// Signal masks are per thread: the guard must not move to another one.
+    _not_send: std::marker::PhantomData<*const ()>,
 }
 
 impl SignalBlock {
@@ -237,6 +225,7 @@ impl SignalBlock {
             }
             Ok(SignalBlock {
                 old: old.assume_init(),
+                _not_send: std::marker::PhantomData,
             })
         }
     }
@@ -244,8 +233,8 @@ impl SignalBlock {
 
 impl Drop for SignalBlock {
     fn drop(&mut self) {
-        // SAFETY: restores the mask saved by `new` on the same thread (SignalBlock is !Send because
-        // sigset_t is plain data but we never move it across threads: it lives on one stack frame).
+        // SAFETY: restores the mask saved by `new`; the guard lives in one stack frame of the
+        // thread that created it.
         unsafe {
             libc::pthread_sigmask(libc::SIG_SETMASK, &self.old, std::ptr::null_mut());
         }
