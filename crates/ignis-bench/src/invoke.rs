@@ -58,15 +58,21 @@ async fn invoke(
 }
 
 /// Run the invoke benchmarks against the server on `port`.
-pub async fn run(port: u16, key: &str, secret: &str, n: usize) -> anyhow::Result<()> {
+pub async fn run(
+    port: u16,
+    key: &str,
+    secret: &str,
+    n: usize,
+    memory_mb: u32,
+) -> anyhow::Result<()> {
     let mut client = Client::new(port, key, secret);
     client.reconnect().await?;
     let name = "bench-py-echo";
     let body = serde_json::json!({
         "FunctionName": name, "Runtime": "python3.11", "Role": ROLE,
         "Handler": "app.handler", "Code": {"ZipFile": echo_zip()?},
-        // One full vCPU (CPU is proportional to memory, 1769 MB = 1 vCPU, as on AWS).
-        "MemorySize": 1769,
+        // CPU is proportional to memory (1769 MB = 1 vCPU, as on AWS).
+        "MemorySize": memory_mb,
     })
     .to_string();
     let status = client
@@ -91,7 +97,7 @@ pub async fn run(port: u16, key: &str, secret: &str, n: usize) -> anyhow::Result
     inits.sort_by(f64::total_cmp);
     let init_p50 = inits.get(inits.len() / 2).copied().unwrap_or(f64::NAN);
     println!(
-        "cold start (python3.11 echo)     total p50 {:>7.3} ms  p99 {:>7.3} ms | runtime init (REPORT Init Duration) p50 {init_p50:.2} ms",
+        "cold start (python3.11 echo, {memory_mb} MB) total p50 {:>7.3} ms  p99 {:>7.3} ms | runtime init (REPORT Init Duration) p50 {init_p50:.2} ms",
         cold.pct(0.5),
         cold.pct(0.99)
     );
@@ -101,7 +107,7 @@ pub async fn run(port: u16, key: &str, secret: &str, n: usize) -> anyhow::Result
         warm.0.push(invoke(&mut client, name, false).await?.0);
     }
     println!(
-        "warm invoke (python3.11 echo)    p50 {:>7.3} ms  p90 {:>7.3} ms  p99 {:>7.3} ms",
+        "warm invoke (python3.11 echo, {memory_mb} MB) p50 {:>7.3} ms  p90 {:>7.3} ms  p99 {:>7.3} ms",
         warm.pct(0.5),
         warm.pct(0.9),
         warm.pct(0.99)

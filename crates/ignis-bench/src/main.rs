@@ -21,6 +21,7 @@ struct Args {
     ignis: PathBuf,
     moto: Option<PathBuf>,
     n: usize,
+    memory_mb: u32,
     control_plane: bool,
     invoke: bool,
 }
@@ -33,6 +34,7 @@ fn parse_args() -> anyhow::Result<Args> {
             .map(PathBuf::from)
             .find(|p| p.exists()),
         n: 1000,
+        memory_mb: 1769,
         control_plane: true,
         invoke: true,
     };
@@ -44,6 +46,7 @@ fn parse_args() -> anyhow::Result<Args> {
             "--no-moto" => args.moto = None,
             "--n" => args.n = it.next().context("--n N")?.parse()?,
             "--only-invoke" => args.control_plane = false,
+            "--memory" => args.memory_mb = it.next().context("--memory MB")?.parse()?,
             "--only-control-plane" => args.invoke = false,
             other => bail!("unknown argument {other}"),
         }
@@ -204,7 +207,7 @@ async fn main() -> anyhow::Result<()> {
     wait_ready(&mut ignis, "/health").await?;
     if args.invoke {
         println!("ignis-bench invoke: SigV4-signed, loopback, process sandbox");
-        invoke::run(port, key, secret, args.n).await?;
+        invoke::run(port, key, secret, args.n, args.memory_mb).await?;
     }
     if !args.control_plane {
         let _ = std::fs::remove_dir_all(&dir);

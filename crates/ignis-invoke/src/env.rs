@@ -176,6 +176,8 @@ pub(crate) async fn create(
         tmp_mb: p.cfg.ephemeral_storage.size,
         pids_max: PIDS_MAX,
         runtime_api_port: RUNTIME_API_PORT,
+        // Init runs with at least one vCPU, so small functions do not pay a throttled cold start.
+        init_cpu_boost: true,
     };
     let sandbox = p.sandbox.clone();
     let mut env = tokio::task::spawn_blocking(move || sandbox.create(&spec))
@@ -222,6 +224,9 @@ pub(crate) async fn create(
         let sandbox = p.sandbox.clone();
         let _ = tokio::task::spawn_blocking(move || sandbox.destroy(env)).await;
         return Ok(Err(EnvFailure { payload, output }));
+    }
+    if let Err(e) = env.end_init_boost() {
+        tracing::warn!(error = %e, "ending the init CPU boost failed");
     }
     let now = Instant::now();
     Ok(Ok(WarmEnv {

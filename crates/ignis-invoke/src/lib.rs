@@ -176,10 +176,11 @@ impl InvokeService {
         meta: MetaStore,
         artifacts: ArtifactStore,
     ) -> Result<Arc<Self>, InvokeError> {
-        runtimes::install_bootstraps(&cfg.state_dir.join("runtime"))?;
+        let mut host = HostRuntimes::discover();
+        runtimes::install_bootstraps(&cfg.state_dir.join("runtime"), &mut host)?;
         let code = CodeCache::new(&cfg.state_dir.join("cache"), artifacts)?;
         let svc = Arc::new(Self {
-            runtimes: HostRuntimes::discover(),
+            runtimes: host,
             cfg,
             sandbox,
             meta,

@@ -85,6 +85,15 @@ impl Env {
         self.cgroup.as_ref().is_some_and(EnvCgroup::oom_killed)
     }
 
+    /// End the init-phase CPU boost of [`crate::EnvSpec::init_cpu_boost`]: from now on the CPU
+    /// quota is proportional to memory (1,769 MB = one vCPU). A no-op without a boost.
+    pub fn end_init_boost(&mut self) -> Result<(), crate::SandboxError> {
+        match self.cgroup.as_mut() {
+            Some(cg) => cg.end_boost(),
+            None => Ok(()),
+        }
+    }
+
     /// The env's cgroup directories on the host (one per v1 controller, or the single v2 directory).
     pub fn cgroup_dirs(&self) -> &[PathBuf] {
         self.cgroup.as_ref().map_or(&[], EnvCgroup::dirs)

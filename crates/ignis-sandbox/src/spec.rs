@@ -34,6 +34,9 @@ pub struct EnvSpec {
     pub pids_max: u32,
     /// Port of the Runtime API listener inside the env, bound to `127.0.0.1` there (normally 9001).
     pub runtime_api_port: u16,
+    /// Run the init phase with at least one full vCPU, whatever the memory size; the caller ends
+    /// the boost with [`crate::Env::end_init_boost`] once the runtime is ready.
+    pub init_cpu_boost: bool,
 }
 
 impl fmt::Debug for EnvSpec {

@@ -594,6 +594,34 @@ fn cgroup_limits_follow_the_spec() {
     out.finish();
 }
 
+/// With `init_cpu_boost`, a small env starts with one full vCPU of quota and drops to its
+/// proportional share when the boost ends.
+#[test]
+fn init_cpu_boost_lifts_the_quota_until_ended() {
+    let fx = Fixture::with_options("boost", SandboxOptions::default());
+    let mut spec = fx.sh("boost", "echo up; sleep 10");
+    spec.memory_mb = 128;
+    spec.init_cpu_boost = true;
+    let mut env = fx.create(&spec);
+    let out = Output::capture(&mut env);
+    out.wait_for("up", 5 * SECOND);
+    let read = |env: &ignis_sandbox::Env| -> Option<String> {
+        env.cgroup_dirs().iter().find_map(|d| {
+            fs::read_to_string(d.join("cpu.cfs_quota_us"))
+                .or_else(|_| fs::read_to_string(d.join("cpu.max")))
+                .ok()
+                .map(|s| s.split_whitespace().next().unwrap_or_default().to_owned())
+        })
+    };
+    if let Some(quota) = read(&env) {
+        assert_eq!(quota, "100000");
+        env.end_init_boost().unwrap();
+        assert_eq!(read(&env).unwrap(), (128 * 100_000 / 1769).to_string());
+    }
+    fx.sandbox.destroy(env).unwrap();
+    out.finish();
+}
+
 /// Errors are reported clearly and leave nothing behind: a missing program, a non-executable
 /// file, a bad spec, a duplicate id.
 #[test]

@@ -26,6 +26,8 @@ pub(crate) struct Limits {
     pub pids_max: u32,
     /// Whether to cap CPU time with a CFS quota proportional to memory (else only weights/shares).
     pub cpu_quota: bool,
+    /// Raise the quota to at least one full vCPU (the init phase).
+    pub boost: bool,
 }
 
 impl Limits {
@@ -34,7 +36,12 @@ impl Limits {
     }
     /// CFS quota in microseconds per [`CPU_PERIOD_US`]: 1,769 MiB = one full period.
     fn cpu_quota_us(&self) -> u64 {
-        (u64::from(self.memory_mb) * CPU_PERIOD_US / MB_PER_VCPU).max(1000)
+        let quota = (u64::from(self.memory_mb) * CPU_PERIOD_US / MB_PER_VCPU).max(1000);
+        if self.boost {
+            quota.max(CPU_PERIOD_US)
+        } else {
+            quota
+        }
     }
     /// cgroup v1 `cpu.shares` (1,024 = one vCPU's worth).
     fn cpu_shares(&self) -> u64 {
@@ -220,6 +227,7 @@ impl CgroupLayout {
         let mut created = EnvCgroup {
             layout: self.clone(),
             dirs: Vec::with_capacity(dirs.len()),
+            limits: None,
         };
         for dir in &dirs {
             match fs::create_dir(dir) {
@@ -231,6 +239,7 @@ impl CgroupLayout {
             }
         }
         created.apply_limits(limits)?;
+        created.limits = Some(limits);
         Ok(created)
     }
 
@@ -268,6 +277,7 @@ impl CgroupLayout {
             let env = EnvCgroup {
                 layout: self.clone(),
                 dirs: self.env_dirs(&id),
+                limits: None,
             };
             env.kill_all();
             let _ = env.remove(Duration::from_secs(2));
@@ -348,6 +358,7 @@ fn enable_v2_controllers(mount: &Path, dir: &Path, cpu: bool) -> Result<(), Sand
 pub(crate) struct EnvCgroup {
     layout: CgroupLayout,
     dirs: Vec<PathBuf>,
+    limits: Option<Limits>,
 }
 
 fn write_file(path: &Path, value: &str) -> Result<(), SandboxError> {
@@ -423,6 +434,30 @@ impl EnvCgroup {
                 }
             }
         }
+        Ok(())
+    }
+
+    /// Drop the init-phase CPU boost: back to the quota proportional to memory.
+    pub(crate) fn end_boost(&mut self) -> Result<(), SandboxError> {
+        let Some(mut limits) = self.limits.filter(|l| l.boost && l.cpu_quota) else {
+            return Ok(());
+        };
+        limits.boost = false;
+        let quota = limits.cpu_quota_us();
+        match &self.layout {
+            CgroupLayout::V1 { cpu: Some(_), .. } => {
+                if let Some(dir) = self.dirs.get(2) {
+                    write_file(&dir.join("cpu.cfs_quota_us"), &quota.to_string())?;
+                }
+            }
+            CgroupLayout::V2 { cpu: true, .. } => {
+                if let Some(dir) = self.dirs.first() {
+                    write_file(&dir.join("cpu.max"), &format!("{quota} {CPU_PERIOD_US}"))?;
+                }
+            }
+            _ => {}
+        }
+        self.limits = Some(limits);
         Ok(())
     }
 
@@ -543,6 +578,7 @@ mod tests {
     #[test]
     fn cpu_is_proportional_to_memory() {
         let l = |mb| Limits {
+            boost: false,
             memory_mb: mb,
             pids_max: 1,
             cpu_quota: true,

@@ -275,6 +275,7 @@ impl ProcessSandbox {
             memory_mb: spec.memory_mb,
             pids_max: spec.pids_max,
             cpu_quota: self.options.cpu_quota,
+            boost: spec.init_cpu_boost,
         };
         let io = |what: &str| {
             let what = what.to_owned();

@@ -65,6 +65,7 @@ impl Fixture {
             tmp_mb: 64,
             pids_max: 64,
             runtime_api_port: 9001,
+            init_cpu_boost: false,
         }
     }
 
