@@ -95,9 +95,6 @@ pub async fn invoke(
         }
         _ => {}
     }
-    if meta.reserved_concurrency == Some(0) {
-        return Err(throttled("ReservedFunctionConcurrentInvocationLimitExceeded").into());
-    }
     let req = InvokeRequest {
         config: cfg,
         invoked_arn,
