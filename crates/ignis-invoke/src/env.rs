@@ -30,6 +30,8 @@ pub(crate) struct WarmEnv {
     pub last_used: Instant,
     /// Its log stream name (`YYYY/MM/DD/[$LATEST]hex`).
     pub stream: String,
+    /// The stream's file, opened at the first append and kept for the env's life.
+    log_file: Option<std::fs::File>,
 }
 
 /// An environment that failed before serving: the function-error payload and what it printed.
@@ -236,10 +238,34 @@ pub(crate) async fn create(
         created: now,
         last_used: now,
         stream,
+        log_file: None,
     }))
 }
 
 impl WarmEnv {
+    /// Append one invocation's log to this environment's stream file under `dir` (a page-cache
+    /// write: logs are not worth an fsync on the invoke path).
+    pub fn append_log(&mut self, dir: &std::path::Path, log: &[u8]) {
+        use std::io::Write;
+        if self.log_file.is_none() {
+            let path = dir.join(self.stream.replace('/', "-"));
+            self.log_file = std::fs::create_dir_all(dir)
+                .and_then(|_| {
+                    std::fs::OpenOptions::new()
+                        .create(true)
+                        .append(true)
+                        .open(path)
+                })
+                .map_err(|e| tracing::warn!(error = %e, "cannot open the log stream file"))
+                .ok();
+        }
+        if let Some(f) = self.log_file.as_mut() {
+            if let Err(e) = f.write_all(log) {
+                tracing::warn!(error = %e, "cannot append to the log stream file");
+            }
+        }
+    }
+
     /// Peak memory of the environment.
     pub fn max_memory(&self) -> Option<u64> {
         self.env.as_ref().and_then(Env::max_memory_bytes)

@@ -354,7 +354,10 @@ impl InvokeService {
             init,
             outcome.platform_line.as_deref(),
         );
-        self.store_log(&cfg.function_name, &env.stream, &log).await;
+        env.append_log(
+            &self.cfg.state_dir.join("logs").join(&cfg.function_name),
+            &log,
+        );
         if keep {
             env.last_used = Instant::now();
             if let Ok(mut idle) = self.idle.lock() {
@@ -441,22 +444,6 @@ impl InvokeService {
             generation,
         })
         .await
-    }
-
-    async fn store_log(&self, function: &str, stream: &str, log: &[u8]) {
-        let dir = self.cfg.state_dir.join("logs").join(function);
-        let file = dir.join(stream.replace('/', "-"));
-        let data = log.to_vec();
-        let _ = tokio::task::spawn_blocking(move || -> std::io::Result<()> {
-            use std::io::Write;
-            std::fs::create_dir_all(&dir)?;
-            let mut f = std::fs::OpenOptions::new()
-                .create(true)
-                .append(true)
-                .open(file)?;
-            f.write_all(&data)
-        })
-        .await;
     }
 
     /// The state directory (tests).
