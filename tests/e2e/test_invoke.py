@@ -298,3 +298,16 @@ def test_runtime_not_on_this_host_is_refused(lam):
     expect_error(lambda: lam.create_function(FunctionName=unique(), Runtime="java21", Role=ROLE,
                                              Handler="a.B::handle", Code={"ZipFile": zip_files({"a": "b"})}),
                  "InvalidParameterValueException", 400, "not available on this Ignis server")
+
+
+def test_provided_without_bootstrap_is_invalid_entrypoint(lam, cleanup):
+    name = unique("inv")
+    cleanup.append(name)
+    lam.create_function(FunctionName=name, Runtime="provided.al2023", Role=ROLE, Handler="unused",
+                        Code={"ZipFile": zip_files({"README": "no bootstrap here"})})
+    resp, body = call(lam, name)
+    assert resp["StatusCode"] == 200
+    assert resp["FunctionError"] == "Unhandled"
+    err = json.loads(body)
+    assert err["errorType"] == "Runtime.InvalidEntrypoint"
+    assert "/var/task/bootstrap" in err["errorMessage"]

@@ -182,10 +182,29 @@ pub(crate) async fn create(
         init_cpu_boost: true,
     };
     let sandbox = p.sandbox.clone();
-    let mut env = tokio::task::spawn_blocking(move || sandbox.create(&spec))
+    let created = tokio::task::spawn_blocking(move || sandbox.create(&spec))
         .await
-        .map_err(|_| InvokeError::Internal("sandbox task failed".into()))?
-        .map_err(|e| InvokeError::Sandbox(e.to_string()))?;
+        .map_err(|_| InvokeError::Internal("sandbox task failed".into()))?;
+    let mut env = match created {
+        Ok(env) => env,
+        // The function's entry point cannot be executed (no `bootstrap`, not executable): the
+        // function's fault, reported as AWS does, not a platform error.
+        Err(ignis_sandbox::SandboxError::Exec { path, source }) => {
+            let reason = match source.raw_os_error() {
+                Some(code) if code == libc::ENOENT => "no such file or directory".to_string(),
+                Some(code) if code == libc::EACCES => "permission denied".to_string(),
+                _ => source.to_string(),
+            };
+            return Ok(Err(EnvFailure {
+                payload: error_json(
+                    "Runtime.InvalidEntrypoint",
+                    &format!("Error: fork/exec {path}: {reason}"),
+                ),
+                output: Vec::new(),
+            }));
+        }
+        Err(e) => return Err(InvokeError::Sandbox(e.to_string())),
+    };
     let setup = (|| {
         let listener = env
             .take_runtime_api_listener()
