@@ -62,8 +62,6 @@ pub(crate) struct CreateParams<'a> {
     pub region: &'a str,
     pub seq: u64,
     pub init_timeout: Duration,
-    #[allow(dead_code)]
-    pub generation: u64,
 }
 
 fn error_json(error_type: &str, message: &str) -> Bytes {

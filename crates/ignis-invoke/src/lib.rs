@@ -332,7 +332,7 @@ impl InvokeService {
             Some(env) => (env, None),
             None => {
                 let t = Instant::now();
-                match self.create_env(cfg, generation).await? {
+                match self.create_env(cfg).await? {
                     Ok(env) => (env, Some(t.elapsed())),
                     Err(failure) => {
                         return Ok(self.init_failure(&req, &request_id, failure, t.elapsed()));
@@ -403,7 +403,6 @@ impl InvokeService {
     async fn create_env(
         &self,
         cfg: &FunctionConfig,
-        generation: u64,
     ) -> Result<Result<WarmEnv, EnvFailure>, InvokeError> {
         let runtime = cfg
             .runtime
@@ -441,7 +440,6 @@ impl InvokeService {
             region: &self.cfg.region,
             seq,
             init_timeout: self.cfg.init_timeout,
-            generation,
         })
         .await
     }
