@@ -311,3 +311,26 @@ def test_provided_without_bootstrap_is_invalid_entrypoint(lam, cleanup):
     err = json.loads(body)
     assert err["errorType"] == "Runtime.InvalidEntrypoint"
     assert "/var/task/bootstrap" in err["errorMessage"]
+
+
+def test_provisioned_concurrency_prewarms_environments(lam, cleanup):
+    code = "import os\ndef handler(e, c):\n    return os.environ['AWS_LAMBDA_INITIALIZATION_TYPE']\n"
+    name = make_fn(lam, cleanup, code)
+    lam.publish_version(FunctionName=name)
+    lam.create_alias(FunctionName=name, Name="live", FunctionVersion="1")
+    put = lam.put_provisioned_concurrency_config(FunctionName=name, Qualifier="live",
+                                                 ProvisionedConcurrentExecutions=2)
+    assert put["Status"] == "IN_PROGRESS"
+    deadline = time.monotonic() + 30
+    while True:
+        got = lam.get_provisioned_concurrency_config(FunctionName=name, Qualifier="live")
+        if got["Status"] != "IN_PROGRESS" or time.monotonic() > deadline:
+            break
+        time.sleep(0.2)
+    assert got["Status"] == "READY", got
+    assert got["AvailableProvisionedConcurrentExecutions"] == 2
+    assert got["AllocatedProvisionedConcurrentExecutions"] == 2
+    resp, body = call(lam, f"{name}:live", LogType="Tail")
+    assert json.loads(body) == "provisioned-concurrency"
+    assert "Init Duration" not in base64.b64decode(resp["LogResult"]).decode()
+    lam.delete_provisioned_concurrency_config(FunctionName=name, Qualifier="live")

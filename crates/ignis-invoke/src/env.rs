@@ -32,6 +32,8 @@ pub(crate) struct WarmEnv {
     pub stream: String,
     /// The stream's file, opened at the first append and kept for the env's life.
     log_file: Option<std::fs::File>,
+    /// Created for provisioned concurrency: kept warm however long it idles.
+    pub provisioned: bool,
 }
 
 /// An environment that failed before serving: the function-error payload and what it printed.
@@ -62,6 +64,8 @@ pub(crate) struct CreateParams<'a> {
     pub region: &'a str,
     pub seq: u64,
     pub init_timeout: Duration,
+    /// Created ahead of traffic for provisioned concurrency.
+    pub provisioned: bool,
 }
 
 fn error_json(error_type: &str, message: &str) -> Bytes {
@@ -103,7 +107,15 @@ fn environment(p: &CreateParams<'_>, stream: &str) -> Vec<(String, String)> {
         ("AWS_LAMBDA_RUNTIME_API", format!("127.0.0.1:{RUNTIME_API_PORT}")),
         ("AWS_LAMBDA_LOG_GROUP_NAME", log_group),
         ("AWS_LAMBDA_LOG_STREAM_NAME", stream.to_string()),
-        ("AWS_LAMBDA_INITIALIZATION_TYPE", "on-demand".into()),
+        (
+            "AWS_LAMBDA_INITIALIZATION_TYPE",
+            if p.provisioned {
+                "provisioned-concurrency"
+            } else {
+                "on-demand"
+            }
+            .into(),
+        ),
         ("AWS_REGION", p.region.to_string()),
         ("AWS_DEFAULT_REGION", p.region.to_string()),
         ("AWS_EXECUTION_ENV", format!("AWS_Lambda_{}", p.runtime)),
@@ -256,6 +268,7 @@ pub(crate) async fn create(
         last_used: now,
         stream,
         log_file: None,
+        provisioned: p.provisioned,
     }))
 }
 

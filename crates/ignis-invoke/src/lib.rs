@@ -289,7 +289,7 @@ impl InvokeService {
                 let mut out = Vec::new();
                 for envs in idle.values_mut() {
                     let (keep, old): (Vec<_>, Vec<_>) = envs.drain(..).partition(|e| {
-                        now.duration_since(e.last_used) < self.cfg.idle_timeout
+                        (e.provisioned || now.duration_since(e.last_used) < self.cfg.idle_timeout)
                             && now.duration_since(e.created) < self.cfg.max_env_lifetime
                     });
                     *envs = keep;
@@ -301,6 +301,35 @@ impl InvokeService {
             Err(_) => Vec::new(),
         };
         self.destroy_all(doomed);
+    }
+
+    /// Provisioned concurrency: create `count` initialised environments of the version `cfg` ahead
+    /// of traffic and keep them warm (exempt from idle reaping; used like any warm environment).
+    /// Stops early if the function changes meanwhile. Returns how many are ready.
+    pub async fn provision(&self, cfg: &FunctionConfig, count: u32) -> Result<u32, InvokeError> {
+        let key = PoolKey::of(cfg);
+        let generation = self.generation_of(&cfg.function_name);
+        let mut ready = 0;
+        for _ in 0..count {
+            let env = match self.create_env(cfg, true).await? {
+                Ok(env) => env,
+                Err(failure) => {
+                    return Err(InvokeError::Internal(format!(
+                        "function initialisation failed: {}",
+                        String::from_utf8_lossy(&failure.payload)
+                    )))
+                }
+            };
+            if generation != self.generation_of(&cfg.function_name) {
+                self.destroy_all(vec![env]);
+                break;
+            }
+            if let Ok(mut idle) = self.idle.lock() {
+                idle.entry(key.clone()).or_default().push(env);
+            }
+            ready += 1;
+        }
+        Ok(ready)
     }
 
     /// Destroy every environment (server shutdown).
@@ -332,7 +361,7 @@ impl InvokeService {
             Some(env) => (env, None),
             None => {
                 let t = Instant::now();
-                match self.create_env(cfg).await? {
+                match self.create_env(cfg, false).await? {
                     Ok(env) => (env, Some(t.elapsed())),
                     Err(failure) => {
                         return Ok(self.init_failure(&req, &request_id, failure, t.elapsed()));
@@ -403,6 +432,7 @@ impl InvokeService {
     async fn create_env(
         &self,
         cfg: &FunctionConfig,
+        provisioned: bool,
     ) -> Result<Result<WarmEnv, EnvFailure>, InvokeError> {
         let runtime = cfg
             .runtime
@@ -440,6 +470,7 @@ impl InvokeService {
             region: &self.cfg.region,
             seq,
             init_timeout: self.cfg.init_timeout,
+            provisioned,
         })
         .await
     }

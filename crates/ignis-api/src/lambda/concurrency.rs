@@ -5,6 +5,7 @@ use axum::body::Bytes;
 use axum::extract::{Path, RawQuery, State};
 use axum::http::StatusCode;
 use axum::response::Response;
+use ignis_core::arn::FunctionRef;
 use ignis_core::model::{ProvisionedConfig, LATEST};
 use ignis_core::{arn, AwsError, ErrorKind};
 use serde::Deserialize;
@@ -12,7 +13,7 @@ use serde_json::json;
 
 use super::account::{ACCOUNT_CONCURRENCY, MIN_UNRESERVED};
 use super::functions::{
-    check_qualifier_exists, function_meta, function_only, is_version, required, target,
+    check_qualifier_exists, function_meta, function_only, is_version, required, resolve, target,
 };
 use super::util::{json, no_content, now_timestamp, page, parse_body, Query};
 use crate::error::ApiResult;
@@ -222,9 +223,9 @@ pub async fn put_provisioned_concurrency_config(
             &qualifier,
         ),
         requested_provisioned_concurrent_executions: n as u32,
-        available_provisioned_concurrent_executions: n as u32,
-        allocated_provisioned_concurrent_executions: n as u32,
-        status: "READY".into(),
+        available_provisioned_concurrent_executions: 0,
+        allocated_provisioned_concurrent_executions: 0,
+        status: "IN_PROGRESS".into(),
         status_reason: None,
         last_modified: now,
     };
@@ -232,11 +233,61 @@ pub async fn put_provisioned_concurrency_config(
         .meta
         .put_provisioned(&r.name, &qualifier, Some(&cfg))
         .await?;
-    let mut shown = cfg.clone();
-    shown.status = "IN_PROGRESS".into();
-    shown.available_provisioned_concurrent_executions = 0;
-    shown.allocated_provisioned_concurrent_executions = 0;
-    Ok(json(StatusCode::ACCEPTED, &status_view(&shown)))
+    tokio::spawn(provision(
+        state.clone(),
+        r.name.clone(),
+        qualifier,
+        cfg.clone(),
+    ));
+    Ok(json(StatusCode::ACCEPTED, &status_view(&cfg)))
+}
+
+/// Create the environments of a provisioned concurrency config, then record READY (or FAILED).
+async fn provision(
+    state: SharedState,
+    name: String,
+    qualifier: String,
+    requested: ProvisionedConfig,
+) {
+    let target = FunctionRef {
+        name: name.clone(),
+        qualifier: Some(qualifier.clone()),
+    };
+    let outcome = match resolve(&state, &target).await {
+        Ok((cfg, _)) => state
+            .invoke
+            .provision(&cfg, requested.requested_provisioned_concurrent_executions)
+            .await
+            .map_err(|e| e.to_string()),
+        Err(e) => Err(e.0.message),
+    };
+    let _w = state.meta.lock_writes().await;
+    // Record the result only if the config is still the one this task was started for.
+    match state.meta.get_provisioned(&name, &qualifier).await {
+        Ok(Some(current)) if current == requested => {}
+        _ => return,
+    }
+    let mut done = requested;
+    match outcome {
+        Ok(ready) => {
+            done.status = "READY".into();
+            done.allocated_provisioned_concurrent_executions = ready;
+            done.available_provisioned_concurrent_executions = ready;
+        }
+        Err(reason) => {
+            tracing::warn!(function = %name, %qualifier, %reason, "provisioned concurrency failed");
+            done.status = "FAILED".into();
+            done.status_reason = Some(reason);
+        }
+    }
+    done.last_modified = now_timestamp();
+    if let Err(e) = state
+        .meta
+        .put_provisioned(&name, &qualifier, Some(&done))
+        .await
+    {
+        tracing::error!(error = %e, "recording provisioned concurrency failed");
+    }
 }
 
 /// `GET /2019-09-30/functions/{name}/provisioned-concurrency` — one config, or all with `List=ALL`.
@@ -278,7 +329,8 @@ pub async fn delete_provisioned_concurrency_config(
     let r = target(&state, &name, &q)?;
     let _w = state.meta.lock_writes().await;
     let qualifier = provisioned_qualifier(&state, &r.name, r.qualifier.as_deref(), false).await?;
-    // Deleting a config that does not exist answers 204, as AWS does.
+    // Deleting a config that does not exist answers 204, as AWS does. Its environments go with it.
+    state.invoke.retire_function(&r.name);
     state
         .meta
         .put_provisioned(&r.name, &qualifier, None)
