@@ -334,3 +334,29 @@ def test_provisioned_concurrency_prewarms_environments(lam, cleanup):
     assert json.loads(body) == "provisioned-concurrency"
     assert "Init Duration" not in base64.b64decode(resp["LogResult"]).decode()
     lam.delete_provisioned_concurrency_config(FunctionName=name, Qualifier="live")
+
+
+def wait_status(lam, name, qualifier, timeout=30.0):
+    deadline = time.monotonic() + timeout
+    while True:
+        got = lam.get_provisioned_concurrency_config(FunctionName=name, Qualifier=qualifier)
+        if got["Status"] != "IN_PROGRESS" or time.monotonic() > deadline:
+            return got
+        time.sleep(0.2)
+
+
+def test_provisioned_environments_come_back_after_restart(fresh_server):
+    srv = fresh_server()
+    lam = srv.client()
+    name = unique("inv")
+    lam.create_function(FunctionName=name, Runtime=PY, Role=ROLE, Handler="app.handler", Code={"ZipFile": zip_files(
+        {"app.py": "import os\ndef handler(e, c):\n    return os.environ['AWS_LAMBDA_INITIALIZATION_TYPE']\n"})})
+    lam.publish_version(FunctionName=name)
+    lam.put_provisioned_concurrency_config(FunctionName=name, Qualifier="1", ProvisionedConcurrentExecutions=1)
+    assert wait_status(lam, name, "1")["Status"] == "READY"
+    srv.restart()
+    lam = srv.client()
+    got = wait_status(lam, name, "1")
+    assert got["Status"] == "READY" and got["AvailableProvisionedConcurrentExecutions"] == 1, got
+    resp, body = call(lam, name, Qualifier="1")
+    assert json.loads(body) == "provisioned-concurrency"

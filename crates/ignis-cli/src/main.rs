@@ -134,6 +134,9 @@ async fn server(args: ServerArgs) -> anyhow::Result<()> {
         args.account_id.clone(),
         invoke.clone(),
     )?);
+    tokio::spawn(ignis_api::lambda::concurrency::reprovision_all(
+        state.clone(),
+    ));
     let app = ignis_api::router(state);
     let listener = tokio::net::TcpListener::bind(args.listen)
         .await

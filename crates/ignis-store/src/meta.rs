@@ -543,6 +543,25 @@ impl MetaStore {
         rows.iter().map(|r| from_json(r)).collect()
     }
 
+    /// Every provisioned concurrency config: (function name, qualifier, config).
+    pub async fn list_all_provisioned(
+        &self,
+    ) -> StoreResult<Vec<(String, String, ProvisionedConfig)>> {
+        let rows =
+            sqlx::query("SELECT name, qualifier, config FROM provisioned ORDER BY name, qualifier")
+                .fetch_all(&self.pool)
+                .await?;
+        rows.into_iter()
+            .map(|r| {
+                Ok((
+                    r.try_get("name")?,
+                    r.try_get("qualifier")?,
+                    from_json(&r.try_get::<String, _>("config")?)?,
+                ))
+            })
+            .collect()
+    }
+
     /// Sum of provisioned concurrency across all functions.
     pub async fn total_provisioned(&self) -> StoreResult<u64> {
         let rows: Vec<String> = sqlx::query_scalar("SELECT config FROM provisioned")

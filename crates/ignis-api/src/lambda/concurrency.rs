@@ -242,6 +242,33 @@ pub async fn put_provisioned_concurrency_config(
     Ok(json(StatusCode::ACCEPTED, &status_view(&cfg)))
 }
 
+/// At server start: create the environments of every stored provisioned concurrency config again
+/// (environments do not survive a restart), reporting IN_PROGRESS until they are ready.
+pub async fn reprovision_all(state: SharedState) {
+    let configs = match state.meta.list_all_provisioned().await {
+        Ok(c) => c,
+        Err(e) => {
+            tracing::error!(error = %e, "listing provisioned concurrency configs failed");
+            return;
+        }
+    };
+    for (name, qualifier, mut cfg) in configs {
+        cfg.status = "IN_PROGRESS".into();
+        cfg.available_provisioned_concurrent_executions = 0;
+        cfg.allocated_provisioned_concurrent_executions = 0;
+        cfg.status_reason = None;
+        if let Err(e) = state
+            .meta
+            .put_provisioned(&name, &qualifier, Some(&cfg))
+            .await
+        {
+            tracing::error!(error = %e, "resetting provisioned concurrency failed");
+            continue;
+        }
+        tokio::spawn(provision(state.clone(), name, qualifier, cfg));
+    }
+}
+
 /// Create the environments of a provisioned concurrency config, then record READY (or FAILED).
 async fn provision(
     state: SharedState,
