@@ -94,6 +94,22 @@ pub struct FunctionConfig {
     pub file_system_configs: Option<serde_json::Value>,
 }
 
+impl FunctionConfig {
+    /// The record as code and settings alone, serialised: without RevisionId, LastModified and the
+    /// transient state reasons. Two records with equal identities run the same way (PublishVersion
+    /// compares it to skip unchanged publishes; the invoke service keys warm environments by it).
+    pub fn identity_json(&self) -> Vec<u8> {
+        let mut c = self.clone();
+        c.revision_id.clear();
+        c.last_modified.clear();
+        c.state_reason = None;
+        c.state_reason_code = None;
+        c.last_update_status_reason = None;
+        c.last_update_status_reason_code = None;
+        serde_json::to_vec(&c).unwrap_or_default()
+    }
+}
+
 /// `EnvironmentResponse` / `Environment`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 #[serde(rename_all = "PascalCase")]

@@ -9,7 +9,7 @@ pub mod logs;
 pub mod runtimes;
 
 use std::collections::HashMap;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -110,18 +110,10 @@ struct PoolKey {
 
 impl PoolKey {
     fn of(cfg: &FunctionConfig) -> Self {
-        let mut c = cfg.clone();
-        c.revision_id.clear();
-        c.last_modified.clear();
-        c.state_reason = None;
-        c.last_update_status_reason = None;
-        let fp = serde_json::to_vec(&c)
-            .map(|b| ignis_crypto::sha256_hex(&b))
-            .unwrap_or_default();
         Self {
             name: cfg.function_name.clone(),
             version: cfg.version.clone(),
-            fingerprint: fp,
+            fingerprint: ignis_crypto::sha256_hex(&cfg.identity_json()),
         }
     }
 }
@@ -210,14 +202,6 @@ impl InvokeService {
     /// Directory of the runtime bootstraps.
     fn runtime_dir(&self) -> PathBuf {
         self.cfg.state_dir.join("runtime")
-    }
-
-    /// Number of idle environments (tests, metrics).
-    pub fn idle_count(&self) -> usize {
-        self.idle
-            .lock()
-            .map(|m| m.values().map(Vec::len).sum())
-            .unwrap_or(0)
     }
 
     fn admit(&self, name: &str, reserved: Option<u32>) -> Result<Slot<'_>, InvokeError> {
@@ -438,8 +422,8 @@ impl InvokeService {
             .runtime
             .clone()
             .unwrap_or_else(|| "provided.al2023".into());
-        let launch = self.runtimes.launch(&runtime)?;
-        let digest = hex_of_b64(&cfg.code_sha256)
+        let argv = self.runtimes.launch(&runtime)?;
+        let digest = ignis_crypto::hex_of_base64_digest(&cfg.code_sha256)
             .ok_or_else(|| InvokeError::Internal("bad CodeSha256".into()))?;
         let code_dir = self.code.code_dir(&digest).await?;
         let mut layer_digests = Vec::new();
@@ -453,7 +437,7 @@ impl InvokeService {
                 .map_err(|e| InvokeError::Internal(e.to_string()))?
                 .ok_or_else(|| InvokeError::Internal(format!("layer {} is gone", layer.arn)))?;
             layer_digests.push(
-                hex_of_b64(&l.code_sha256)
+                ignis_crypto::hex_of_base64_digest(&l.code_sha256)
                     .ok_or_else(|| InvokeError::Internal("bad layer digest".into()))?,
             );
         }
@@ -463,7 +447,7 @@ impl InvokeService {
             sandbox: self.sandbox.clone(),
             cfg,
             runtime: &runtime,
-            argv: launch.argv,
+            argv,
             code_dir,
             layers_dir,
             runtime_dir: self.runtime_dir(),
@@ -474,19 +458,6 @@ impl InvokeService {
         })
         .await
     }
-
-    /// The state directory (tests).
-    pub fn state_dir(&self) -> &Path {
-        &self.cfg.state_dir
-    }
-}
-
-fn hex_of_b64(b64: &str) -> Option<String> {
-    use base64::Engine;
-    base64::engine::general_purpose::STANDARD
-        .decode(b64)
-        .ok()
-        .map(hex::encode)
 }
 
 /// The whole log of one invocation: platform lines around the runtime's output.

@@ -23,16 +23,6 @@ pub struct HostRuntimes {
     compiled: BTreeMap<PathBuf, String>,
 }
 
-/// How to start a function's runtime.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Launch {
-    /// argv inside the environment.
-    pub argv: Vec<String>,
-    /// Host directory of the interpreter's install that must be visible inside (already under /usr
-    /// for Debian's interpreters; `None` then).
-    pub extra_ro: Option<PathBuf>,
-}
-
 impl HostRuntimes {
     /// Look for Debian's interpreters under /usr/bin (never a version-manager shim).
     pub fn discover() -> Self {
@@ -89,13 +79,10 @@ impl HostRuntimes {
         ))
     }
 
-    /// The command that starts `runtime` inside an environment.
-    pub fn launch(&self, runtime: &str) -> Result<Launch, InvokeError> {
+    /// The command (argv inside the environment) that starts `runtime`.
+    pub fn launch(&self, runtime: &str) -> Result<Vec<String>, InvokeError> {
         if runtime.starts_with("provided") {
-            return Ok(Launch {
-                argv: vec!["/var/task/bootstrap".into()],
-                extra_ro: None,
-            });
+            return Ok(vec!["/var/task/bootstrap".into()]);
         }
         let interp = self
             .interpreter(runtime)
@@ -118,10 +105,7 @@ impl HostRuntimes {
                 "/var/runtime/bootstrap.js".into(),
             ]
         };
-        Ok(Launch {
-            argv,
-            extra_ro: None,
-        })
+        Ok(argv)
     }
 }
 
@@ -196,7 +180,7 @@ mod tests {
             "{err}"
         );
         assert_eq!(
-            host.launch("provided.al2").unwrap().argv,
+            host.launch("provided.al2").unwrap(),
             vec!["/var/task/bootstrap"]
         );
         assert!(host.launch("python3.12").is_err());
@@ -208,8 +192,8 @@ mod tests {
         host.python
             .insert("python3.11".into(), PathBuf::from("/usr/bin/python3.11"));
         assert!(host.check_available("python3.13").is_ok());
-        let l = host.launch("python3.13").unwrap();
-        assert_eq!(l.argv[0], "/usr/bin/python3.11");
+        let argv = host.launch("python3.13").unwrap();
+        assert_eq!(argv[0], "/usr/bin/python3.11");
         assert!(host.check_available("nodejs20.x").is_err());
     }
 }

@@ -45,14 +45,6 @@ pub struct StoredCode {
     pub unzipped: u64,
 }
 
-/// Hex artifact key of a base64 `CodeSha256`.
-pub fn digest_hex_of(code_sha256_b64: &str) -> Option<String> {
-    base64::engine::general_purpose::STANDARD
-        .decode(code_sha256_b64)
-        .ok()
-        .map(hex::encode)
-}
-
 /// Decode, check and store the zip of `src`. `what` names the parameter in messages.
 pub async fn store_zip(state: &AppState, src: &CodeSource) -> AwsResult<StoredCode> {
     if src.image_uri.is_some() {

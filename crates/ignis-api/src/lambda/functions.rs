@@ -200,12 +200,7 @@ pub async fn bump_revision(
 /// What PublishVersion compares to decide whether `$LATEST` changed since the last publish: the
 /// configuration without its revision, timestamps and transient states.
 pub fn publish_fingerprint(cfg: &FunctionConfig) -> String {
-    let mut c = cfg.clone();
-    c.revision_id.clear();
-    c.last_modified.clear();
-    serde_json::to_vec(&c)
-        .map(|b| ignis_crypto::sha256_hex(&b))
-        .unwrap_or_default()
+    ignis_crypto::sha256_hex(&cfg.identity_json())
 }
 
 /// Tags as the (key, value) pairs the validators take.
@@ -527,7 +522,7 @@ pub async fn get_function(
     let r = target(&state, &name, &q)?;
     let (cfg, _) = resolve(&state, &r).await?;
     let meta = function_meta(&state, &r.name).await?;
-    let location = code::digest_hex_of(&cfg.code_sha256)
+    let location = ignis_crypto::hex_of_base64_digest(&cfg.code_sha256)
         .map(|d| crate::presign::code_url(&state, &headers, &d))
         .unwrap_or_default();
     let mut out = json!({
@@ -769,7 +764,7 @@ pub async fn delete_function(
 
 /// Remove an artifact once no version references it any more.
 pub async fn release_code(state: &AppState, code_sha256: &str) {
-    let Some(digest) = code::digest_hex_of(code_sha256) else {
+    let Some(digest) = ignis_crypto::hex_of_base64_digest(code_sha256) else {
         return;
     };
     match state.meta.code_in_use(code_sha256).await {

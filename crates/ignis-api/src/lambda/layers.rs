@@ -44,7 +44,7 @@ pub fn parse_version(v: &str) -> AwsResult<u64> {
 
 /// The wire shape of a layer version with its download URL.
 fn render(state: &AppState, headers: &HeaderMap, l: &LayerVersion) -> Value {
-    let location = code::digest_hex_of(&l.code_sha256)
+    let location = ignis_crypto::hex_of_base64_digest(&l.code_sha256)
         .map(|d| crate::presign::code_url(state, headers, &d))
         .unwrap_or_default();
     let mut v = json!({
