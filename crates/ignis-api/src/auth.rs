@@ -10,9 +10,9 @@ use axum::response::{IntoResponse, Response};
 use http_body_util::BodyExt;
 use ignis_core::{AwsError, ErrorKind};
 
-use crate::error::error_response;
+use crate::services;
 use crate::sigv4;
-use crate::state::{Caller, SharedState};
+use crate::state::{Caller, RequestId, SharedState};
 
 /// Largest request body accepted (a 50 MB zip, base64-encoded, inside JSON).
 pub const MAX_REQUEST_BYTES: usize = 70_167_211;
@@ -23,14 +23,21 @@ fn is_public(path: &str) -> bool {
 }
 
 /// Verify the signature of every request except the public paths.
-pub async fn authenticate(State(state): State<SharedState>, req: Request, next: Next) -> Response {
+pub async fn authenticate(
+    State(state): State<SharedState>,
+    mut req: Request,
+    next: Next,
+) -> Response {
     let request_id = ignis_crypto::ids::uuid_v4().unwrap_or_default();
+    req.extensions_mut().insert(RequestId(request_id.clone()));
     let mut resp = if is_public(req.uri().path()) {
         next.run(req).await
     } else {
+        let protocol = services::protocol_of(req.uri().path(), req.headers());
+        let service = signing_service(req.headers());
         match verify(&state, req).await {
             Ok(req) => next.run(req).await,
-            Err(e) => error_response(&e),
+            Err(e) => services::error_for(protocol, &service, &e, &request_id),
         }
     };
     if let Ok(v) = request_id.parse() {
@@ -52,7 +59,7 @@ async fn verify(state: &SharedState, req: Request) -> Result<Request, AwsError> 
         body: &body,
     };
     let claim = sigv4::parse(&request)?;
-    claim.check_scope(&state.region, "lambda")?;
+    check_scope(&claim, &state.region)?;
     let (secret, principal) = state
         .credential(&claim.access_key_id)
         .await
@@ -70,8 +77,36 @@ async fn verify(state: &SharedState, req: Request) -> Result<Request, AwsError> 
     parts.extensions.insert(Caller {
         access_key_id: claim.access_key_id,
         principal_arn: principal,
+        service: claim.service,
     });
     Ok(Request::from_parts(parts, Body::from(body)))
+}
+
+/// The request must be signed for a service this endpoint serves, and (except for the global
+/// services) for this server's region.
+fn check_scope(claim: &sigv4::Claim, region: &str) -> Result<(), AwsError> {
+    let service = claim.service.as_str();
+    if !services::SIGNING_SERVICES.contains(&service) {
+        return claim.check_scope(region, "lambda");
+    }
+    let region = if services::is_global_service(service) {
+        claim.region.as_str()
+    } else {
+        region
+    };
+    claim.check_scope(region, service)
+}
+
+/// The signing service named in an `Authorization` header's credential scope (for error rendering
+/// before the signature is verified); `lambda` when absent.
+fn signing_service(headers: &axum::http::HeaderMap) -> String {
+    headers
+        .get("authorization")
+        .and_then(|v| v.to_str().ok())
+        .and_then(|auth| auth.split("Credential=").nth(1))
+        .and_then(|cred| cred.split(['/', ',']).nth(3))
+        .unwrap_or("lambda")
+        .to_string()
 }
 
 async fn read_body(body: Body) -> Result<Bytes, AwsError> {

@@ -1,10 +1,12 @@
-//! HTTP frontend of Ignis: SigV4 authentication, the AWS Lambda REST API (2015-03-31), AWS-shaped
-//! errors, presigned code downloads and the health check.
+//! HTTP frontend of Ignis: SigV4 authentication, the AWS Lambda REST API (2015-03-31), the services
+//! sharing its endpoint (`services`: Query and JSON 1.1 protocols), AWS-shaped errors, presigned code
+//! downloads and the health check.
 
 pub mod auth;
 pub mod error;
 pub mod lambda;
 pub mod presign;
+pub mod services;
 pub mod sigv4;
 pub mod state;
 
@@ -15,7 +17,7 @@ use axum::routing::{get, put};
 use axum::Router;
 
 use crate::error::{unknown_operation, ApiError};
-pub use crate::state::{AppState, Caller, SharedState};
+pub use crate::state::{AppState, Caller, RequestId, SharedState};
 use lambda::{
     account, aliases, concurrency, functions, invoke, layers, permissions, tags, versions,
 };
@@ -25,6 +27,8 @@ pub fn router(state: Arc<AppState>) -> Router {
     let fallback = || async { ApiError(unknown_operation()) };
     Router::new()
         .route("/health", get(auth::health))
+        // IAM, STS (Query) and the JSON 1.1 services (X-Amz-Target)
+        .route("/", get(services::dispatch).post(services::dispatch))
         .route(
             &format!("{}{{digest}}", presign::CODE_PATH_PREFIX),
             get(presign::download),

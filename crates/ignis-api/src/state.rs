@@ -13,7 +13,13 @@ pub struct Caller {
     pub access_key_id: String,
     /// Principal ARN (the account root for the admin key).
     pub principal_arn: String,
+    /// The signing service of the request's credential scope (`lambda`, `iam`, `sts`, `logs`, ...).
+    pub service: String,
 }
+
+/// The id of the request being served (also sent back as `x-amzn-RequestId`).
+#[derive(Debug, Clone)]
+pub struct RequestId(pub String);
 
 /// Everything handlers need.
 #[derive(Debug)]

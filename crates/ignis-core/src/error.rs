@@ -45,6 +45,13 @@ pub enum ErrorKind {
     UnknownOperation,
     /// 500: an internal error.
     Service,
+    /// A code of another service's model (CloudWatch Logs, IAM, STS, KMS, ...), with its status.
+    Other {
+        /// The error code as that service's model names it.
+        code: &'static str,
+        /// The HTTP status.
+        status: u16,
+    },
 }
 
 impl ErrorKind {
@@ -73,6 +80,7 @@ impl ErrorKind {
             Self::IncompleteSignature => "IncompleteSignatureException",
             Self::UnknownOperation => "UnknownOperationException",
             Self::Service => "ServiceException",
+            Self::Other { code, .. } => code,
         }
     }
 
@@ -98,6 +106,7 @@ impl ErrorKind {
             Self::UnsupportedMediaType => 415,
             Self::TooManyRequests => 429,
             Self::Service => 500,
+            Self::Other { status, .. } => status,
         }
     }
 
@@ -150,6 +159,11 @@ impl AwsError {
     /// InvalidParameterValueException.
     pub fn invalid(message: impl Into<String>) -> Self {
         Self::new(ErrorKind::InvalidParameterValue, message)
+    }
+
+    /// An error of another service's model: `code` with HTTP `status`.
+    pub fn other(code: &'static str, status: u16, message: impl Into<String>) -> Self {
+        Self::new(ErrorKind::Other { code, status }, message)
     }
 
     /// ResourceNotFoundException.
