@@ -143,3 +143,51 @@ def test_key_file_is_sealed_and_private(audited):
     assert b"PRIVATE KEY" not in key.read_bytes()
     pub = (srv.data_dir / "audit" / "signing.pub").read_text().strip()
     assert pub in srv.log_tail(400)
+
+
+def test_configuration_history_survives_deletion(audited):
+    srv, name = audited
+    lam = srv.client()
+    lam.update_function_configuration(FunctionName=name, Timeout=7,
+                                      Environment={"Variables": {"DB_PASSWORD": SECRET, "MODE": "x"}})
+    lam.publish_version(FunctionName=name)
+    lam.create_alias(FunctionName=name, Name="live", FunctionVersion="1")
+    lam.add_permission(FunctionName=name, StatementId="s1", Action="lambda:InvokeFunction",
+                       Principal="s3.amazonaws.com")
+    lam.delete_alias(FunctionName=name, Name="live")
+    lam.delete_function(FunctionName=name)
+
+    cfg = srv.client("config")
+    items = cfg.get_resource_config_history(resourceType="AWS::Lambda::Function", resourceId=name,
+                                            limit=100)["configurationItems"]
+    statuses = [i["configurationItemStatus"] for i in items]
+    assert statuses[0] == "ResourceDeleted" and statuses[-1] == "ResourceDiscovered", statuses
+    assert len(items) == 7  # create, update, publish, alias, permission, alias delete, delete
+    assert [int(i["configurationStateId"]) for i in items] == list(range(7, 0, -1))
+    assert all(i["arn"] == function_arn(name) and i["resourceType"] == "AWS::Lambda::Function" for i in items)
+    by_event = {json.loads(i["configuration"])["Timeout"] for i in items[1:] if "configuration" in i}
+    assert by_event == {3, 7}
+    with_alias = [i for i in items if "live" in i.get("supplementaryConfiguration", {}).get("Aliases", "")]
+    assert with_alias, "an item records the alias"
+    assert any("s3.amazonaws.com" in i.get("supplementaryConfiguration", {}).get("Policy", "") for i in items)
+    for i in items:
+        assert SECRET not in json.dumps(i, default=str)
+    forward = cfg.get_resource_config_history(resourceType="AWS::Lambda::Function", resourceId=name,
+                                              chronologicalOrder="Forward", limit=2)
+    assert [i["configurationStateId"] for i in forward["configurationItems"]] == ["1", "2"]
+    assert forward.get("nextToken")
+    # Each item names the audit event that caused it.
+    ct = srv.client("cloudtrail")
+    event = ct.lookup_events(LookupAttributes=[{"AttributeKey": "EventId",
+                                                "AttributeValue": items[0]["relatedEvents"][0]}])["Events"]
+    assert event and event[0]["EventName"] == "DeleteFunction"
+
+    with pytest.raises(ClientError) as e:
+        cfg.get_resource_config_history(resourceType="AWS::Lambda::Function", resourceId="never-existed")
+    assert e.value.response["Error"]["Code"] == "ResourceNotDiscoveredException"
+
+    out = subprocess.run([str(IGNIS_BIN), "history", name, "--data-dir", str(srv.data_dir)],
+                         capture_output=True, text=True, timeout=30)
+    assert out.returncode == 0, out.stderr
+    assert "ResourceDeleted" in out.stdout and "ResourceDiscovered" in out.stdout
+    assert len(out.stdout.strip().splitlines()) == 8

@@ -113,6 +113,10 @@ pub async fn record(State(state): State<SharedState>, req: Request, next: Next) 
         });
     }
     let data_event = op.name == "Invoke";
+    let event_id = ignis_crypto::ids::uuid_v4().unwrap_or_default();
+    if status.is_success() {
+        crate::history::record_change(&state, &op, response_elements.as_ref(), &event_id).await;
+    }
     let event = AuditEvent {
         event_version: "1.08".into(),
         user_identity: identity_of(caller.as_ref(), &headers, &state.account),
@@ -135,7 +139,7 @@ pub async fn record(State(state): State<SharedState>, req: Request, next: Next) 
         request_parameters: request_parameters(&op, &path_params, raw_query.as_deref(), &body),
         response_elements,
         request_id,
-        event_id: ignis_crypto::ids::uuid_v4().unwrap_or_default(),
+        event_id,
         read_only: op.read_only,
         resources,
         event_type: "AwsApiCall".into(),
@@ -166,6 +170,7 @@ fn identify(
                 "Logs_20140328" => "logs",
                 "TrentService" => "kms",
                 ignis_audit::lookup::TARGET_PREFIX => "cloudtrail",
+                ignis_audit::history::TARGET_PREFIX => "config",
                 _ => "unknown",
             };
             return Operation::of(service, name, "*");

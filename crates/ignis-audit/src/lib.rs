@@ -12,15 +12,17 @@
 
 mod chain;
 mod digest;
+pub mod history;
 pub mod lookup;
 mod record;
 mod signer;
 mod trail;
 mod verify;
 
+pub use history::{ConfigHistory, ConfigItem};
 pub use record::{redact, AuditEvent, Resource, UserIdentity};
 pub use signer::Signer;
-pub use trail::{now_rfc3339, AuditTrail, TrailConfig};
+pub use trail::{now_rfc3339, rfc3339 as trail_time, AuditTrail, TrailConfig};
 pub use verify::{verify, VerifyReport};
 
 /// Errors of the audit trail.
