@@ -113,6 +113,8 @@ impl ErrorKind {
     /// The JSON key of the message: the service model spells it `message` or `Message` per shape.
     pub fn message_key(self) -> &'static str {
         match self {
+            // Lambda's KMS*Exception shapes (the KMS service's own errors render through JSON 1.1).
+            Self::Other { code, .. } if code.starts_with("KMS") => "Message",
             Self::ResourceNotFound
             | Self::Service
             | Self::AccessDenied

@@ -3,9 +3,11 @@
 
 pub mod envelope;
 pub mod ids;
+pub mod keyring;
 pub mod root_key;
 
 pub use envelope::{open_envelope, seal_envelope};
+pub use keyring::{KeyUse, KeyUseObserver, Keyring};
 pub use root_key::RootKey;
 
 use aws_lc_rs::{digest, hmac};

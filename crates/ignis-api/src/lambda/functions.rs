@@ -291,6 +291,12 @@ async fn apply_settings(state: &AppState, cfg: &mut FunctionConfig, s: &Settings
         cfg.tracing_config = t.clone();
     }
     if let Some(k) = &s.kms_key_arn {
+        crate::services::kms::check_function_key(
+            &state.kms,
+            k,
+            crate::services::kms::KeyCheck::Configure,
+        )
+        .await?;
         cfg.kms_key_arn = if k.is_empty() { None } else { Some(k.clone()) };
     }
     if let Some(d) = &s.dead_letter_config {
