@@ -38,6 +38,18 @@ pub struct AppState {
     pub credentials: RwLock<HashMap<String, (String, String)>>,
     /// The invoke service (execution environments).
     pub invoke: Arc<InvokeService>,
+    /// CloudWatch Logs API over the function log store (see [`AppState::with_observe`]).
+    pub logs: Option<ignis_observe::LogsApi>,
+    /// Prometheus metrics of the server.
+    pub metrics: Arc<ignis_observe::Metrics>,
+    /// IAM caches and settings (identity policies, roles, execution-role credentials).
+    pub iam: crate::identity::IamState,
+    /// The key service (KMS): customer master keys, aliases, encrypt/decrypt/data keys.
+    pub kms: Arc<ignis_store::kms::KeyService>,
+    /// The audit trail every API call is recorded in (see [`AppState::with_audit`]).
+    pub audit: Option<Arc<ignis_audit::AuditTrail>>,
+    /// Configuration history of functions and layers.
+    pub history: Option<Arc<ignis_audit::ConfigHistory>>,
 }
 
 /// Handle passed to handlers.
@@ -52,6 +64,7 @@ impl AppState {
         account: String,
         invoke: Arc<InvokeService>,
     ) -> Result<Self, ignis_crypto::CryptoError> {
+        let kms = Arc::new(ignis_store::kms::KeyService::new(&meta, &region, &account));
         Ok(Self {
             meta,
             artifacts,
@@ -60,7 +73,36 @@ impl AppState {
             presign_key: ignis_crypto::random_array::<32>()?,
             credentials: RwLock::new(HashMap::new()),
             invoke,
+            logs: None,
+            metrics: Arc::new(ignis_observe::Metrics::new()),
+            iam: Default::default(),
+            kms,
+            audit: None,
+            history: None,
         })
+    }
+
+    /// Record every API call in `trail` and every change in `history` (and serve CloudTrail's
+    /// LookupEvents and AWS Config's GetResourceConfigHistory from them).
+    pub fn with_audit(
+        mut self,
+        trail: Arc<ignis_audit::AuditTrail>,
+        history: Arc<ignis_audit::ConfigHistory>,
+    ) -> Self {
+        self.audit = Some(trail);
+        self.history = Some(history);
+        self
+    }
+
+    /// Serve the CloudWatch Logs API over `logs` and export `metrics`.
+    pub fn with_observe(
+        mut self,
+        logs: ignis_observe::LogsApi,
+        metrics: Arc<ignis_observe::Metrics>,
+    ) -> Self {
+        self.logs = Some(logs);
+        self.metrics = metrics;
+        self
     }
 
     /// Secret and principal of an access key, from the cache or the store.

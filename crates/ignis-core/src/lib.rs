@@ -3,6 +3,7 @@
 pub mod arn;
 pub mod error;
 pub mod model;
+pub mod policy;
 pub mod runtimes;
 pub mod validate;
 

@@ -3,11 +3,17 @@
 //! ([`ArtifactStore`], a local directory of envelope-encrypted blobs addressed by SHA-256).
 
 pub mod artifacts;
+pub mod event_config;
+pub mod iam;
+pub mod kms;
 pub mod meta;
 mod migrate;
+pub mod queue;
 
 pub use artifacts::ArtifactStore;
+pub use event_config::EventInvokeConfig;
 pub use meta::MetaStore;
+pub use queue::AsyncQueue;
 
 /// Errors of the storage layer.
 #[derive(Debug, thiserror::Error)]

@@ -5,7 +5,12 @@ use sqlx::{Executor, SqlitePool};
 use crate::StoreResult;
 
 /// (version, script) in order.
-const MIGRATIONS: &[(i64, &str)] = &[(1, include_str!("../migrations/0001_init.sql"))];
+const MIGRATIONS: &[(i64, &str)] = &[
+    (1, include_str!("../migrations/0001_init.sql")),
+    (2, include_str!("../migrations/0002_async.sql")),
+    (3, include_str!("../migrations/0003_iam.sql")),
+    (4, include_str!("../migrations/0004_kms.sql")),
+];
 
 /// Apply every migration newer than the database's recorded version, each in its own transaction.
 pub(crate) async fn run(pool: &SqlitePool) -> StoreResult<()> {

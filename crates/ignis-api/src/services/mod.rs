@@ -11,7 +11,11 @@
 //! crate or module) and add one arm to [`json_service`] (by target prefix) or [`query_service`] (by
 //! signing service).
 
+pub mod iam;
+pub mod kms;
+pub mod logs;
 pub mod query;
+pub mod sts;
 
 use axum::body::Bytes;
 use axum::extract::State;
@@ -28,7 +32,15 @@ use query::QueryParams;
 pub const JSON_11: &str = "application/x-amz-json-1.1";
 
 /// Signing services (SigV4 credential scope) this endpoint answers for.
-pub const SIGNING_SERVICES: &[&str] = &["lambda", "logs", "iam", "sts", "kms", "cloudtrail"];
+pub const SIGNING_SERVICES: &[&str] = &[
+    "lambda",
+    "logs",
+    "iam",
+    "sts",
+    "kms",
+    "cloudtrail",
+    "config",
+];
 
 /// Global services: requests may be signed for any region.
 pub fn is_global_service(service: &str) -> bool {
@@ -67,7 +79,7 @@ pub async fn dispatch(
     body: Bytes,
 ) -> Response {
     if let Some(target) = headers.get("x-amz-target").and_then(|v| v.to_str().ok()) {
-        let Some((prefix, op)) = target.split_once('.') else {
+        let Some((prefix, op)) = target.rsplit_once('.') else {
             return json_error(&unknown_target(target));
         };
         let input = match parse_json(&body) {
@@ -104,33 +116,66 @@ pub async fn dispatch(
 }
 
 /// Run a JSON 1.1 operation; `None` if no service answers to `prefix`.
-#[allow(clippy::match_single_binding)] // remove once a service arm exists
 async fn json_service(
-    _state: &SharedState,
-    _caller: &Caller,
+    state: &SharedState,
+    caller: &Caller,
     prefix: &str,
-    _op: &str,
-    _input: Value,
+    op: &str,
+    input: Value,
 ) -> Option<Result<Value, AwsError>> {
     match prefix {
-        // "Logs_20140328" => Some(logs::handle(state, caller, op, input).await),
+        "Logs_20140328" => Some(logs::handle(state, caller, op, input).await),
+        "TrentService" => Some(kms::handle(state, caller, op, input).await),
+        ignis_audit::lookup::TARGET_PREFIX => Some(lookup_events(state, op, input).await),
+        ignis_audit::history::TARGET_PREFIX => Some(config_history(state, op, input).await),
         _ => None,
     }
 }
 
 /// Run a Query operation of the signing service; `None` if that service does not exist here.
-#[allow(clippy::match_single_binding)] // remove once a service arm exists
 async fn query_service(
-    _state: &SharedState,
+    state: &SharedState,
     caller: &Caller,
-    _request_id: &RequestId,
-    _action: &str,
-    _params: &QueryParams,
+    request_id: &RequestId,
+    action: &str,
+    params: &QueryParams,
 ) -> Option<Result<String, AwsError>> {
     match caller.service.as_str() {
-        // "iam" => Some(iam::handle(state, caller, request_id, action, params).await),
+        "iam" => Some(iam::handle(state, caller, request_id, action, params).await),
+        "sts" => Some(sts::handle(state, caller, request_id, action, params).await),
         _ => None,
     }
+}
+
+/// CloudTrail over the audit trail (file scans run off the async threads).
+async fn lookup_events(state: &SharedState, op: &str, input: Value) -> Result<Value, AwsError> {
+    let Some(trail) = state.audit.clone() else {
+        return Err(AwsError::other(
+            "OperationNotPermittedException",
+            400,
+            "The audit trail is not enabled on this server.",
+        ));
+    };
+    trail.flush().await;
+    let op = op.to_string();
+    tokio::task::spawn_blocking(move || ignis_audit::lookup::handle(trail.dir(), &op, &input))
+        .await
+        .unwrap_or_else(|_| Err(AwsError::internal()))
+}
+
+/// AWS Config's GetResourceConfigHistory over the configuration history.
+async fn config_history(state: &SharedState, op: &str, input: Value) -> Result<Value, AwsError> {
+    let Some(history) = state.history.clone() else {
+        return Err(AwsError::other(
+            "NoAvailableConfigurationRecorderException",
+            400,
+            "The configuration history is not enabled on this server.",
+        ));
+    };
+    let op = op.to_string();
+    tokio::task::spawn_blocking(move || history.handle(&op, &input))
+        .await
+        .unwrap_or_else(|_| Err(AwsError::internal()))
 }
 
 fn unknown_target(target: &str) -> AwsError {

@@ -107,6 +107,9 @@ pub fn error_response(service: &str, err: &AwsError, request_id: &str) -> Respon
     let mut resp = (status, xml).into_response();
     resp.headers_mut()
         .insert("content-type", HeaderValue::from_static("text/xml"));
+    if let Ok(v) = HeaderValue::from_str(code) {
+        resp.headers_mut().insert("x-amzn-errortype", v);
+    }
     resp
 }
 
