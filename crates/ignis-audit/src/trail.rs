@@ -22,6 +22,11 @@ use crate::{AuditError, AuditResult};
 /// Largest batch written between two syncs.
 const MAX_BATCH: usize = 1024;
 
+/// Data events (Invoke) alone are synced at most this often: an invoke is never delayed by a
+/// disk flush, and a crash loses at most this much of the data-event tail. Management events and
+/// explicit flushes sync at once.
+const DATA_EVENT_SYNC: Duration = Duration::from_millis(100);
+
 /// Where the trail lives and how often it is digested.
 #[derive(Debug, Clone)]
 pub struct TrailConfig {
@@ -217,17 +222,26 @@ impl Writer {
 
     fn run(&mut self, rx: mpsc::Receiver<Msg>, interval: Duration) {
         let mut next_digest = Instant::now() + interval;
+        let mut unsynced_since: Option<Instant> = None;
         loop {
-            let wait = next_digest.saturating_duration_since(Instant::now());
+            let mut wake = next_digest;
+            if let Some(t) = unsynced_since {
+                wake = wake.min(t + DATA_EVENT_SYNC);
+            }
+            let wait = wake.saturating_duration_since(Instant::now());
             match rx.recv_timeout(wait) {
                 Ok(first) => {
                     let mut waiters = Vec::new();
                     let mut digest = false;
+                    let mut management = false;
                     let mut msg = Some(first);
                     let mut n = 0;
                     while let Some(m) = msg.take() {
                         match m {
-                            Msg::Record(event) => self.append(&event),
+                            Msg::Record(event) => {
+                                management |= event.management_event;
+                                self.append(&event);
+                            }
                             Msg::Flush { digest: d, done } => {
                                 digest |= d;
                                 waiters.push(done);
@@ -238,7 +252,12 @@ impl Writer {
                             msg = rx.try_recv().ok();
                         }
                     }
-                    self.sync();
+                    if management || !waiters.is_empty() {
+                        self.sync();
+                        unsynced_since = None;
+                    } else if unsynced_since.is_none() {
+                        unsynced_since = Some(Instant::now());
+                    }
                     if digest {
                         self.write_digest();
                         next_digest = Instant::now() + interval;
@@ -248,8 +267,13 @@ impl Writer {
                     }
                 }
                 Err(RecvTimeoutError::Timeout) => {
-                    self.write_digest();
-                    next_digest = Instant::now() + interval;
+                    if unsynced_since.take().is_some() {
+                        self.sync();
+                    }
+                    if Instant::now() >= next_digest {
+                        self.write_digest();
+                        next_digest = Instant::now() + interval;
+                    }
                 }
                 Err(RecvTimeoutError::Disconnected) => {
                     self.sync();
