@@ -121,7 +121,23 @@ class IgnisServer:
     @property
     def endpoint(self) -> str:
         assert self.port is not None, "server not started"
-        return f"http://127.0.0.1:{self.port}"
+        return f"{'https' if self.tls else 'http'}://127.0.0.1:{self.port}"
+
+    @property
+    def tls(self) -> bool:
+        """Whether the server serves HTTPS (`--tls` or `--tls-cert/--tls-key`)."""
+        return self.extra_env.get("IGNIS_TLS") == "1" or "IGNIS_TLS_CERT" in self.extra_env
+
+    @property
+    def ca_file(self) -> Path:
+        """The certificate clients must trust: the operator's file or the self-signed one."""
+        if "IGNIS_TLS_CERT" in self.extra_env:
+            return Path(self.extra_env["IGNIS_TLS_CERT"])
+        return self.data_dir / "tls" / "cert.pem"
+
+    def ssl_context(self):
+        import ssl
+        return ssl.create_default_context(cafile=str(self.ca_file)) if self.tls else None
 
     def start(self) -> "IgnisServer":
         assert self.proc is None or self.proc.poll() is not None, "already running"
@@ -160,7 +176,10 @@ class IgnisServer:
                     f"ignis server exited with {self.proc.returncode} during start-up:\n{self.log_tail()}"
                 )
             try:
-                with urllib.request.urlopen(f"{self.endpoint}/health", timeout=2) as r:
+                ctx = self.ssl_context() if not self.tls or self.ca_file.exists() else None
+                if self.tls and ctx is None:
+                    raise OSError("certificate not written yet")
+                with urllib.request.urlopen(f"{self.endpoint}/health", timeout=2, context=ctx) as r:
                     if r.status == 200:
                         return self
             except (urllib.error.URLError, ConnectionError, OSError) as e:  # not up yet
@@ -219,16 +238,20 @@ class IgnisServer:
             return self.extra_env["IGNIS_ACCESS_KEY_ID"], self.extra_env["IGNIS_SECRET_ACCESS_KEY"]
         return read_credentials(self.credentials_file)
 
-    def client(self, *, access_key: str | None = None, secret_key: str | None = None,
+    def client(self, service: str = "lambda", *, access_key: str | None = None,
+               secret_key: str | None = None, session_token: str | None = None,
                validate: bool = True, region: str = REGION):
+        """A boto3 client of `service` (lambda, iam, sts, logs, kms, ...) for this server."""
         ak, sk = self.credentials
         with _CLIENT_LOCK:  # creating clients from boto3's default session is not thread-safe
             return boto3.client(
-                "lambda",
+                service,
                 endpoint_url=self.endpoint,
                 region_name=region,
                 aws_access_key_id=access_key or ak,
                 aws_secret_access_key=secret_key or sk,
+                aws_session_token=session_token,
+                verify=str(self.ca_file) if self.tls else None,
                 config=Config(
                     retries={"max_attempts": 0},
                     connect_timeout=5,
@@ -379,8 +402,10 @@ def error_code_of(headers: dict[str, str], body: bytes) -> str:
 AWS_CLI = Path(sys.executable).parent / "aws"
 
 
-def run_aws(srv: IgnisServer, *args: str, timeout: float = 60.0) -> subprocess.CompletedProcess:
-    """Run `aws lambda ...` (CLI v1 from the venv) against `srv` with its credentials file."""
+def run_aws(srv: IgnisServer, *args: str, timeout: float = 60.0,
+            service: str = "lambda") -> subprocess.CompletedProcess:
+    """Run `aws <service> ...` (CLI v1 from the venv; lambda by default) against `srv` with its
+    credentials file."""
     if not AWS_CLI.exists():
         pytest.fail(f"aws CLI not found at {AWS_CLI}; run the suite from the .venv made by scripts/test")
     env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
@@ -392,5 +417,7 @@ def run_aws(srv: IgnisServer, *args: str, timeout: float = 60.0) -> subprocess.C
         AWS_RETRY_MODE="standard",
         AWS_PAGER="",
     )
-    cmd = [str(AWS_CLI), "lambda", *args, "--endpoint-url", srv.endpoint, "--output", "json"]
+    cmd = [str(AWS_CLI), service, *args, "--endpoint-url", srv.endpoint, "--output", "json"]
+    if srv.tls:
+        cmd += ["--ca-bundle", str(srv.ca_file)]
     return subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=timeout)

@@ -2,9 +2,16 @@
 //! sharing its endpoint (`services`: Query and JSON 1.1 protocols), AWS-shaped errors, presigned code
 //! downloads and the health check.
 
+pub mod audit;
 pub mod auth;
+pub mod authorize;
 pub mod error;
+pub mod history;
+pub mod identity;
 pub mod lambda;
+pub mod listener;
+pub mod metrics;
+pub mod operation;
 pub mod presign;
 pub mod services;
 pub mod sigv4;
@@ -19,7 +26,8 @@ use axum::Router;
 use crate::error::{unknown_operation, ApiError};
 pub use crate::state::{AppState, Caller, RequestId, SharedState};
 use lambda::{
-    account, aliases, concurrency, functions, invoke, layers, permissions, tags, versions,
+    account, aliases, concurrency, event_invoke_config, functions, invoke, layers, permissions,
+    tags, versions,
 };
 
 /// The full router of the server.
@@ -27,6 +35,7 @@ pub fn router(state: Arc<AppState>) -> Router {
     let fallback = || async { ApiError(unknown_operation()) };
     Router::new()
         .route("/health", get(auth::health))
+        .route("/metrics", get(metrics::scrape))
         // IAM, STS (Query) and the JSON 1.1 services (X-Amz-Target)
         .route("/", get(services::dispatch).post(services::dispatch))
         .route(
@@ -97,6 +106,18 @@ pub fn router(state: Arc<AppState>) -> Router {
                 .put(concurrency::put_provisioned_concurrency_config)
                 .delete(concurrency::delete_provisioned_concurrency_config),
         )
+        // Asynchronous invocation settings
+        .route(
+            "/2019-09-25/functions/{name}/event-invoke-config",
+            get(event_invoke_config::get_function_event_invoke_config)
+                .put(event_invoke_config::put_function_event_invoke_config)
+                .post(event_invoke_config::update_function_event_invoke_config)
+                .delete(event_invoke_config::delete_function_event_invoke_config),
+        )
+        .route(
+            "/2019-09-25/functions/{name}/event-invoke-config/list",
+            get(event_invoke_config::list_function_event_invoke_configs),
+        )
         // Layers
         .route("/2018-10-31/layers", get(layers::list_layers))
         .route(
@@ -131,11 +152,24 @@ pub fn router(state: Arc<AppState>) -> Router {
             "/2016-08-19/account-settings/",
             get(account::get_account_settings),
         )
+        .route_layer(axum::middleware::from_fn(metrics::mark_route))
         .fallback(fallback)
         .method_not_allowed_fallback(fallback)
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
+            authorize::authorize,
+        ))
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
             auth::authenticate,
+        ))
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            metrics::track,
+        ))
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            audit::record,
         ))
         .layer(DefaultBodyLimit::max(auth::MAX_REQUEST_BYTES))
         .with_state(state)

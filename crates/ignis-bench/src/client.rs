@@ -73,6 +73,15 @@ impl Client {
         self.send(req).await
     }
 
+    /// GET without a signature, returning the body as text (`/metrics`).
+    pub async fn get_text(&mut self, path: &str) -> anyhow::Result<String> {
+        let req = hyper::Request::get(path)
+            .header("host", format!("127.0.0.1:{}", self.port))
+            .body(Full::new(Bytes::new()))?;
+        let (_, _, body) = self.send_full(req).await?;
+        Ok(String::from_utf8_lossy(&body).into_owned())
+    }
+
     /// An unsigned form POST (setting up peers that do not check signatures).
     pub async fn call_form(&mut self, path: &str, body: &[u8]) -> anyhow::Result<u16> {
         let req = hyper::Request::post(path)

@@ -2,10 +2,19 @@
 //! requests — CreateFunction (1 KB zip, durable commit), GetFunction, ListFunctions (page of 50 over
 //! 1000 functions) — and, when `moto_server` is available, the same requests against it, with ratios.
 //!
-//! Usage: `cargo run --release -p ignis-bench -- [--ignis target/release/ignis] [--moto PATH] [--n 1000]`
+//! Usage: `cargo run --release -p ignis-bench -- [--ignis target/release/ignis] [--moto PATH] [--n 1000]
+//! [--only-async | --no-async]` (the async part: Event invoke 202 latency, acknowledged/s, drain rate)
+//!
+//! The invoke part measures a Python echo and a `provided.al2023` `lambda_runtime` echo
+//! (tests/e2e/stock/rust-echo, built on demand; `--rust-echo PATH` or `--no-rust-echo`) and, with
+//! `--peers bench/peers` (setup: `bench/peers/setup.sh`) or `--peer-cargo-lambda URL` /
+//! `--peer-serverless-offline URL`, the same functions on the peers, printed as one table.
 
+mod async_bench;
 mod client;
 mod invoke;
+mod peers;
+mod report;
 
 use std::io::Write;
 use std::path::PathBuf;
@@ -24,6 +33,37 @@ struct Args {
     memory_mb: u32,
     control_plane: bool,
     invoke: bool,
+    async_invoke: bool,
+    /// The `lambda_runtime` echo `bootstrap`; `None` leaves the Rust echo out.
+    rust_echo: Option<PathBuf>,
+    cargo_lambda: Option<peers::Source>,
+    serverless_offline: Option<peers::Source>,
+    cold_runs: usize,
+}
+
+/// Where the e2e suite builds tests/e2e/stock/rust-echo.
+fn rust_echo_target() -> PathBuf {
+    let home = std::env::var_os("HOME").map_or_else(|| PathBuf::from("/root"), PathBuf::from);
+    home.join(".cache/ignis-e2e/rust-echo-target")
+}
+
+/// The echo `bootstrap`, built with cargo when missing.
+fn build_rust_echo() -> anyhow::Result<PathBuf> {
+    let target = rust_echo_target();
+    let binary = target.join("release/bootstrap");
+    if !binary.exists() {
+        eprintln!("building tests/e2e/stock/rust-echo");
+        let status = Command::new("cargo")
+            .args(["build", "--release", "--manifest-path"])
+            .arg("tests/e2e/stock/rust-echo/Cargo.toml")
+            .arg("--target-dir")
+            .arg(&target)
+            .status()?;
+        if !status.success() {
+            bail!("building tests/e2e/stock/rust-echo failed");
+        }
+    }
+    Ok(binary)
 }
 
 fn parse_args() -> anyhow::Result<Args> {
@@ -37,6 +77,11 @@ fn parse_args() -> anyhow::Result<Args> {
         memory_mb: 1769,
         control_plane: true,
         invoke: true,
+        async_invoke: true,
+        rust_echo: Some(PathBuf::new()),
+        cargo_lambda: None,
+        serverless_offline: None,
+        cold_runs: 3,
     };
     let mut it = std::env::args().skip(1);
     while let Some(a) = it.next() {
@@ -47,14 +92,55 @@ fn parse_args() -> anyhow::Result<Args> {
             "--n" => args.n = it.next().context("--n N")?.parse()?,
             "--only-invoke" => args.control_plane = false,
             "--memory" => args.memory_mb = it.next().context("--memory MB")?.parse()?,
-            "--only-control-plane" => args.invoke = false,
+            "--only-control-plane" => {
+                args.invoke = false;
+                args.async_invoke = false;
+            }
+            "--only-async" => {
+                args.invoke = false;
+                args.control_plane = false;
+            }
+            "--no-async" => args.async_invoke = false,
+            "--rust-echo" => args.rust_echo = Some(it.next().context("--rust-echo PATH")?.into()),
+            "--no-rust-echo" => args.rust_echo = None,
+            "--peers" => {
+                let dir = PathBuf::from(it.next().context("--peers DIR")?);
+                args.cargo_lambda = Some(peers::Source::Dir(dir.clone()));
+                args.serverless_offline = Some(peers::Source::Dir(dir));
+            }
+            "--peer-cargo-lambda" => {
+                let url = it.next().context("--peer-cargo-lambda URL")?;
+                peers::loopback_port(&url)?;
+                args.cargo_lambda = Some(peers::Source::Url(url));
+            }
+            "--peer-serverless-offline" => {
+                let url = it.next().context("--peer-serverless-offline URL")?;
+                peers::loopback_port(&url)?;
+                args.serverless_offline = Some(peers::Source::Url(url));
+            }
+            "--peer-cold-runs" => {
+                args.cold_runs = it.next().context("--peer-cold-runs N")?.parse()?
+            }
+            "--help" | "-h" => {
+                println!("{}", USAGE);
+                std::process::exit(0);
+            }
             other => bail!("unknown argument {other}"),
         }
     }
     Ok(args)
 }
 
-fn free_port() -> anyhow::Result<u16> {
+const USAGE: &str = "ignis-bench [--ignis target/release/ignis] [--n 1000] [--memory MB]
+  [--only-invoke | --only-control-plane | --only-async | --no-async] [--moto PATH | --no-moto]
+  [--rust-echo BOOTSTRAP | --no-rust-echo]   lambda_runtime echo (default: built from tests/e2e/stock/rust-echo)
+  [--peers bench/peers]                      start cargo lambda watch and serverless-offline from the
+                                             setup dir (bench/peers/setup.sh installs them) and measure them
+  [--peer-cargo-lambda http://127.0.0.1:9000] [--peer-serverless-offline http://127.0.0.1:3002]
+                                             measure already running peers (no cold starts)
+  [--peer-cold-runs 3]                       fresh peer starts whose first invoke is its cold start";
+
+pub(crate) fn free_port() -> anyhow::Result<u16> {
     Ok(std::net::TcpListener::bind("127.0.0.1:0")?
         .local_addr()?
         .port())
@@ -207,7 +293,34 @@ async fn main() -> anyhow::Result<()> {
     wait_ready(&mut ignis, "/health").await?;
     if args.invoke {
         println!("ignis-bench invoke: SigV4-signed, loopback, process sandbox");
-        invoke::run(port, key, secret, args.n, args.memory_mb).await?;
+        let rust_echo = match &args.rust_echo {
+            Some(p) if p.as_os_str().is_empty() => Some(build_rust_echo()?),
+            other => other.clone(),
+        };
+        let mut rows = invoke::run(
+            port,
+            _ignis.0.id(),
+            key,
+            secret,
+            args.n,
+            args.memory_mb,
+            rust_echo.as_deref(),
+        )
+        .await?;
+        let peer_list = [
+            (peers::Kind::CargoLambda, &args.cargo_lambda),
+            (peers::Kind::ServerlessOffline, &args.serverless_offline),
+        ];
+        for (kind, source) in peer_list {
+            if let Some(source) = source {
+                rows.extend(peers::run(kind, source, args.n, args.cold_runs, &dir).await?);
+            }
+        }
+        report::print(&rows);
+    }
+    if args.async_invoke {
+        println!("ignis-bench async: Event invokes, SigV4-signed, loopback");
+        async_bench::run(port, key, secret, args.n).await?;
     }
     if !args.control_plane {
         let _ = std::fs::remove_dir_all(&dir);

@@ -8,7 +8,6 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use anyhow::Context;
-use axum::serve::ListenerExt;
 use clap::{Parser, Subcommand};
 use ignis_api::AppState;
 use ignis_crypto::RootKey;
@@ -29,6 +28,37 @@ struct Cli {
 enum Command {
     /// Run the API server with embedded storage (SQLite + local encrypted artifacts).
     Server(ServerArgs),
+    /// Audit trail tools.
+    #[command(subcommand)]
+    Audit(AuditCommand),
+    /// The configuration history of a function (every change, kept after deletion).
+    History {
+        /// Function name (or a layer version ARN with --layer).
+        name: String,
+        /// NAME is a layer version ARN.
+        #[arg(long)]
+        layer: bool,
+        /// Print the configuration items as JSON.
+        #[arg(long)]
+        json: bool,
+        /// The server's data directory.
+        #[arg(long, env = "IGNIS_DATA_DIR", default_value = "./ignis-data")]
+        data_dir: PathBuf,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+enum AuditCommand {
+    /// Check the audit trail's hash chain and signed digests; exit 1 and name the first tampered
+    /// record if anything was altered, removed or re-signed.
+    Verify {
+        /// The server's data directory.
+        #[arg(long, env = "IGNIS_DATA_DIR", default_value = "./ignis-data")]
+        data_dir: PathBuf,
+        /// The digest public key (hex) printed at server start; default: the one in the trail.
+        #[arg(long)]
+        public_key: Option<String>,
+    },
 }
 
 #[derive(clap::Args, Debug)]
@@ -48,12 +78,54 @@ struct ServerArgs {
     /// Concurrent executions allowed in the account.
     #[arg(long, env = "IGNIS_ACCOUNT_CONCURRENCY", default_value_t = 1000)]
     account_concurrency: u32,
+    /// Asynchronous invocation: delay before the first retry after a function error, in
+    /// milliseconds (the second waits twice as long; throttle backoff scales with it). AWS: 60000.
+    #[arg(long, env = "IGNIS_ASYNC_RETRY_BASE_MS", default_value_t = 60_000)]
+    async_retry_base_ms: u64,
+    /// Asynchronous invocation: most events processed at once.
+    #[arg(long, env = "IGNIS_ASYNC_CONCURRENCY", default_value_t = 64)]
+    async_concurrency: usize,
+    /// Asynchronous invocation: milliseconds that one second of MaximumEventAgeInSeconds lasts
+    /// (1000; lower only to test event expiry quickly).
+    #[arg(long, env = "IGNIS_ASYNC_EVENT_AGE_UNIT_MS", default_value_t = 1000)]
+    async_event_age_unit_ms: u64,
     /// Seconds an idle execution environment is kept warm.
     #[arg(long, env = "IGNIS_IDLE_TIMEOUT", default_value_t = 600)]
     idle_timeout: u64,
     /// Hard maximum lifetime of an execution environment, in seconds.
     #[arg(long, env = "IGNIS_MAX_ENV_LIFETIME", default_value_t = 14 * 3600)]
     max_env_lifetime: u64,
+    /// Most megabytes of function logs kept per log group (the oldest are dropped beyond it).
+    #[arg(long, env = "IGNIS_LOG_GROUP_MAX_MB", default_value_t = 256)]
+    log_group_max_mb: u64,
+    /// Seconds between signed digests of the audit trail (CloudTrail: one hour).
+    #[arg(long, env = "IGNIS_AUDIT_DIGEST_INTERVAL", default_value_t = 3600)]
+    audit_digest_interval: u64,
+    /// Serve HTTPS with a self-signed certificate kept in DATA_DIR/tls (generated on first start;
+    /// its SHA-256 fingerprint is printed at start).
+    #[arg(
+        long,
+        env = "IGNIS_TLS",
+        conflicts_with = "tls_cert",
+        action = clap::ArgAction::SetTrue,
+        value_parser = clap::builder::BoolishValueParser::new()
+    )]
+    tls: bool,
+    /// Serve HTTPS with this PEM certificate chain (needs --tls-key).
+    #[arg(long, env = "IGNIS_TLS_CERT", requires = "tls_key")]
+    tls_cert: Option<PathBuf>,
+    /// PEM private key of --tls-cert.
+    #[arg(long, env = "IGNIS_TLS_KEY", requires = "tls_cert")]
+    tls_key: Option<PathBuf>,
+    /// Refuse CreateFunction/UpdateFunctionConfiguration with a role that does not exist in IAM or
+    /// does not trust lambda.amazonaws.com (as AWS does); off by default for compatibility.
+    #[arg(
+        long,
+        env = "IGNIS_STRICT_ROLES",
+        action = clap::ArgAction::SetTrue,
+        value_parser = clap::builder::BoolishValueParser::new()
+    )]
+    strict_roles: bool,
 }
 
 fn main() -> anyhow::Result<()> {
@@ -71,7 +143,83 @@ fn main() -> anyhow::Result<()> {
         .context("starting the async runtime")?;
     match cli.command {
         Command::Server(args) => runtime.block_on(server(args)),
+        Command::Audit(AuditCommand::Verify {
+            data_dir,
+            public_key,
+        }) => audit_verify(&data_dir, public_key.as_deref()),
+        Command::History {
+            name,
+            layer,
+            json,
+            data_dir,
+        } => history(&data_dir, &name, layer, json),
     }
+}
+
+fn audit_verify(data_dir: &Path, public_key: Option<&str>) -> anyhow::Result<()> {
+    let dir = data_dir.join("audit");
+    let report = ignis_audit::verify(&dir, public_key)
+        .with_context(|| format!("reading the audit trail in {}", dir.display()))?;
+    println!(
+        "records: {}  digests: {}  records after the last digest: {}",
+        report.records, report.digests, report.undigested
+    );
+    if report.ok() {
+        println!("audit trail intact");
+        return Ok(());
+    }
+    for p in &report.problems {
+        println!("TAMPERED: {p}");
+    }
+    std::process::exit(1);
+}
+
+fn history(data_dir: &Path, name: &str, layer: bool, as_json: bool) -> anyhow::Result<()> {
+    let history = ignis_audit::ConfigHistory::open(&data_dir.join("history"))?;
+    let kind = if layer {
+        "AWS::Lambda::LayerVersion"
+    } else {
+        "AWS::Lambda::Function"
+    };
+    let items = history.items(kind, name)?;
+    anyhow::ensure!(
+        !items.is_empty(),
+        "no configuration history for {kind} {name}"
+    );
+    if as_json {
+        println!("{}", serde_json::to_string_pretty(&items)?);
+        return Ok(());
+    }
+    println!(
+        "{:<4} {:<22} {:<19} {:<46} REVISION / CODE",
+        "#", "CAPTURED (UTC)", "STATUS", "EVENT"
+    );
+    for item in &items {
+        let cfg: serde_json::Value = item
+            .configuration
+            .as_deref()
+            .and_then(|c| serde_json::from_str(c).ok())
+            .unwrap_or_default();
+        let captured =
+            time::OffsetDateTime::from_unix_timestamp(item.configuration_item_capture_time as i64)
+                .map(ignis_audit::trail_time)
+                .unwrap_or_default();
+        println!(
+            "{:<4} {:<22} {:<19} {:<46} {} {}",
+            item.configuration_state_id,
+            captured,
+            item.configuration_item_status,
+            item.related_events
+                .first()
+                .map(String::as_str)
+                .unwrap_or(""),
+            cfg.get("RevisionId")
+                .and_then(|v| v.as_str())
+                .unwrap_or("-"),
+            cfg.get("CodeSha256").and_then(|v| v.as_str()).unwrap_or("")
+        );
+    }
+    Ok(())
 }
 
 fn check_args(args: &ServerArgs) -> anyhow::Result<()> {
@@ -106,7 +254,18 @@ async fn server(args: ServerArgs) -> anyhow::Result<()> {
     let meta = MetaStore::open_sqlite(&args.data_dir.join("meta.db"), root.clone())
         .await
         .context("opening the metadata store")?;
-    let artifacts = ArtifactStore::open(&args.data_dir.join("artifacts"), root)
+    let trail = Arc::new(
+        ignis_audit::AuditTrail::open(
+            ignis_audit::TrailConfig {
+                dir: args.data_dir.join("audit"),
+                digest_interval: std::time::Duration::from_secs(args.audit_digest_interval.max(1)),
+            },
+            &root,
+        )
+        .context("opening the audit trail")?,
+    );
+    tracing::info!(public_key = %trail.public_key_hex(), "audit trail digests are signed with this Ed25519 key");
+    let artifacts = ArtifactStore::open(&args.data_dir.join("artifacts"), root.clone())
         .context("opening the artifact store")?;
     let principal = format!("arn:aws:iam::{}:root", args.account_id);
     credentials::ensure_admin(&meta, &args.data_dir, &principal).await?;
@@ -127,35 +286,109 @@ async fn server(args: ServerArgs) -> anyhow::Result<()> {
         artifacts.clone(),
     )
     .context("starting the invoke service")?;
-    let state = Arc::new(AppState::new(
-        meta.clone(),
-        artifacts,
-        args.region.clone(),
-        args.account_id.clone(),
-        invoke.clone(),
-    )?);
+    let mut log_cfg = ignis_observe::LogStoreConfig::new(args.data_dir.join("logs"));
+    log_cfg.sealer = Some(root.clone());
+    log_cfg.max_group_bytes = args.log_group_max_mb.max(1).saturating_mul(1 << 20);
+    let log_store = ignis_observe::LogStore::open(log_cfg).context("opening the log store")?;
+    // Buffered log writes reach their files within a second; retention is enforced as often.
+    log_store.spawn_sweeper(std::time::Duration::from_secs(1));
+    let metrics = Arc::new(ignis_observe::Metrics::new());
+    invoke.set_observer(ignis_invoke::logs::Observer {
+        logs: log_store.clone(),
+        metrics: metrics.clone(),
+    });
+    let state = Arc::new(
+        AppState::new(
+            meta.clone(),
+            artifacts,
+            args.region.clone(),
+            args.account_id.clone(),
+            invoke.clone(),
+        )?
+        .with_observe(
+            ignis_observe::LogsApi::new(
+                log_store.clone(),
+                args.region.clone(),
+                args.account_id.clone(),
+            ),
+            metrics,
+        )
+        .with_audit(
+            trail.clone(),
+            Arc::new(
+                ignis_audit::ConfigHistory::open(&args.data_dir.join("history"))
+                    .context("opening the configuration history")?,
+            ),
+        ),
+    );
+    state.iam.set_strict_roles(args.strict_roles);
     tokio::spawn(ignis_api::lambda::concurrency::reprovision_all(
         state.clone(),
     ));
-    let app = ignis_api::router(state);
-    let listener = tokio::net::TcpListener::bind(args.listen)
+    let mut async_settings = ignis_invoke::AsyncSettings::new(args.account_id.clone());
+    async_settings.retry_base = std::time::Duration::from_millis(args.async_retry_base_ms.max(1));
+    async_settings.max_in_flight = args.async_concurrency.max(1);
+    async_settings.event_age_unit =
+        std::time::Duration::from_millis(args.async_event_age_unit_ms.max(1));
+    let pollers = invoke
+        .start_pollers(async_settings)
         .await
-        .with_context(|| format!("binding {}", args.listen))?
-        .tap_io(|tcp| {
-            let _ = tcp.set_nodelay(true);
-        });
-    if !args.listen.ip().is_loopback() {
-        tracing::warn!(
-            "listening on non-loopback address {} without TLS; use only on trusted networks",
-            args.listen
-        );
+        .context("starting the asynchronous invocation pollers")?;
+    state
+        .kms
+        .keyring()
+        .set_observer(Arc::new(ignis_api::services::kms::KeyUseAudit::new(
+            trail.clone(),
+            &args.region,
+            &args.account_id,
+        )));
+    let app = ignis_api::router(state)
+        .into_make_service_with_connect_info::<ignis_api::listener::PeerAddr>();
+    let tcp = tokio::net::TcpListener::bind(args.listen)
+        .await
+        .with_context(|| format!("binding {}", args.listen))?;
+    let tls = match (&args.tls_cert, &args.tls_key) {
+        (Some(cert), Some(key)) => Some(ignis_api::listener::CertSource::Files {
+            cert: cert.clone(),
+            key: key.clone(),
+        }),
+        _ if args.tls => Some(ignis_api::listener::CertSource::SelfSigned {
+            dir: args.data_dir.join("tls"),
+            listen: args.listen,
+        }),
+        _ => None,
+    };
+    let scheme = if tls.is_some() { "https" } else { "http" };
+    tracing::info!(listen = %args.listen, scheme, data_dir = %args.data_dir.display(), region = %args.region, "ignis server ready");
+    match tls {
+        Some(source) => {
+            let (config, fingerprint) = ignis_api::listener::server_config(&source)?;
+            tracing::info!(sha256_fingerprint = %fingerprint, "TLS certificate");
+            let listener =
+                ignis_api::listener::TlsListener::new(tcp, config).context("starting TLS")?;
+            axum::serve(listener, app)
+                .with_graceful_shutdown(shutdown_signal())
+                .await
+                .context("serving")?;
+        }
+        None => {
+            if !args.listen.ip().is_loopback() {
+                tracing::warn!(
+                    "listening on non-loopback address {} without TLS; use only on trusted networks (see --tls)",
+                    args.listen
+                );
+            }
+            let listener = ignis_api::listener::PlainListener(tcp);
+            axum::serve(listener, app)
+                .with_graceful_shutdown(shutdown_signal())
+                .await
+                .context("serving")?;
+        }
     }
-    tracing::info!(listen = %args.listen, data_dir = %args.data_dir.display(), region = %args.region, "ignis server ready");
-    axum::serve(listener, app)
-        .with_graceful_shutdown(shutdown_signal())
-        .await
-        .context("serving")?;
+    pollers.shutdown().await;
     invoke.shutdown();
+    log_store.flush();
+    trail.close().await;
     meta.close().await;
     tracing::info!("ignis server stopped");
     Ok(())

@@ -30,10 +30,22 @@ pub(crate) struct WarmEnv {
     pub last_used: Instant,
     /// Its log stream name (`YYYY/MM/DD/[$LATEST]hex`).
     pub stream: String,
+    /// Its log group (`/aws/lambda/NAME` or the function's `LoggingConfig.LogGroup`).
+    pub log_group: String,
+    /// When its current (or last) invocation started, ms since the epoch (START's timestamp).
+    run_started_ms: i64,
+    /// The function's log format and levels (`LoggingConfig`).
+    log_format: crate::logs::LogFormat,
+    /// Outcome of the last invocation as JSON system logs name it.
+    last_status: &'static str,
     /// The stream's file, opened at the first append and kept for the env's life.
     log_file: Option<std::fs::File>,
     /// Created for provisioned concurrency: kept warm however long it idles.
     pub provisioned: bool,
+    /// Server metrics (sandbox destructions, live environments).
+    metrics: Option<Arc<ignis_observe::Metrics>>,
+    /// Function name and `NAME:VERSION`, the labels of its provisioned-concurrency metrics.
+    metric_labels: (String, String),
 }
 
 /// An environment that failed before serving: the function-error payload and what it printed.
@@ -66,6 +78,39 @@ pub(crate) struct CreateParams<'a> {
     pub init_timeout: Duration,
     /// Created ahead of traffic for provisioned concurrency.
     pub provisioned: bool,
+    /// Server metrics (sandbox creations and destructions), if the server keeps them.
+    pub metrics: Option<Arc<ignis_observe::Metrics>>,
+}
+
+/// Counts a provisioned environment as busy in the metrics until dropped.
+struct ProvisionedBusy<'a> {
+    metrics: &'a ignis_observe::Metrics,
+    labels: &'a (String, String),
+}
+
+impl<'a> ProvisionedBusy<'a> {
+    fn start(metrics: &'a ignis_observe::Metrics, labels: &'a (String, String)) -> Self {
+        metrics.provisioned_busy(&labels.0, &labels.1, 1);
+        Self { metrics, labels }
+    }
+}
+
+impl Drop for ProvisionedBusy<'_> {
+    fn drop(&mut self) {
+        self.metrics
+            .provisioned_busy(&self.labels.0, &self.labels.1, -1);
+    }
+}
+
+/// Destroy a sandbox environment, timing it in the metrics.
+fn destroy_env(sandbox: &dyn Sandbox, env: Env, metrics: Option<&ignis_observe::Metrics>) {
+    let t = Instant::now();
+    if let Err(e) = sandbox.destroy(env) {
+        tracing::warn!(error = %e, "destroying environment failed");
+    }
+    if let Some(m) = metrics {
+        m.record_sandbox_destroy(t.elapsed());
+    }
 }
 
 fn error_json(error_type: &str, message: &str) -> Bytes {
@@ -79,7 +124,7 @@ fn epoch_ms() -> u64 {
         .unwrap_or(0)
 }
 
-fn log_stream_name(version: &str) -> String {
+pub(crate) fn log_stream_name(version: &str) -> String {
     let date = time::OffsetDateTime::now_utc();
     let suffix = ignis_crypto::random_array::<16>()
         .map(hex::encode)
@@ -92,14 +137,29 @@ fn log_stream_name(version: &str) -> String {
     )
 }
 
+/// The function's log group: `LoggingConfig.LogGroup`, else `/aws/lambda/NAME`.
+pub(crate) fn log_group_of(cfg: &FunctionConfig) -> String {
+    cfg.logging_config
+        .log_group
+        .clone()
+        .unwrap_or_else(|| format!("/aws/lambda/{}", cfg.function_name))
+}
+
+/// Write the log of an invocation whose environment failed to initialise to a stream of its own
+/// (AWS logs init failures too; there is no environment to own a stream).
+pub(crate) fn write_init_failure_log(
+    store: &ignis_observe::LogStore,
+    cfg: &FunctionConfig,
+    log: &[u8],
+) {
+    let stream = log_stream_name(&cfg.version);
+    crate::logs::store_invocation_log(store, &log_group_of(cfg), &stream, None, log);
+}
+
 /// The environment variables AWS sets, then the function's own.
 fn environment(p: &CreateParams<'_>, stream: &str) -> Vec<(String, String)> {
     let cfg = p.cfg;
-    let log_group = cfg
-        .logging_config
-        .log_group
-        .clone()
-        .unwrap_or_else(|| format!("/aws/lambda/{}", cfg.function_name));
+    let log_group = log_group_of(cfg);
     let mut env: Vec<(String, String)> = [
         ("AWS_LAMBDA_FUNCTION_NAME", cfg.function_name.clone()),
         ("AWS_LAMBDA_FUNCTION_VERSION", cfg.version.clone()),
@@ -143,6 +203,13 @@ fn environment(p: &CreateParams<'_>, stream: &str) -> Vec<(String, String)> {
             "NODE_PATH".into(),
             format!("/opt/nodejs/node{major}/node_modules:/opt/nodejs/node_modules:/var/runtime/node_modules:/var/runtime:/var/task"),
         ));
+    }
+    // LogFormat JSON: the runtime's logging library emits JSON at the application level.
+    if cfg.logging_config.log_format.as_deref() == Some("JSON") {
+        env.push(("AWS_LAMBDA_LOG_FORMAT".into(), "JSON".into()));
+        if let Some(level) = &cfg.logging_config.application_log_level {
+            env.push(("AWS_LAMBDA_LOG_LEVEL".into(), level.to_ascii_uppercase()));
+        }
     }
     if let Some(vars) = cfg.environment.as_ref().map(|e| &e.variables) {
         for (k, v) in vars {
@@ -192,9 +259,13 @@ pub(crate) async fn create(
         init_cpu_boost: true,
     };
     let sandbox = p.sandbox.clone();
+    let t = Instant::now();
     let created = tokio::task::spawn_blocking(move || sandbox.create(&spec))
         .await
         .map_err(|_| InvokeError::Internal("sandbox task failed".into()))?;
+    if let Some(m) = &p.metrics {
+        m.record_sandbox_create(t.elapsed(), created.is_ok());
+    }
     let mut env = match created {
         Ok(env) => env,
         // The function's entry point cannot be executed (no `bootstrap`, not executable): the
@@ -230,7 +301,7 @@ pub(crate) async fn create(
     let (api, logs) = match setup {
         Ok(x) => x,
         Err(e) => {
-            let _ = p.sandbox.destroy(env);
+            destroy_env(p.sandbox.as_ref(), env, p.metrics.as_deref());
             return Err(e);
         }
     };
@@ -253,13 +324,27 @@ pub(crate) async fn create(
         let output = logs.take();
         api.shutdown();
         let sandbox = p.sandbox.clone();
-        let _ = tokio::task::spawn_blocking(move || sandbox.destroy(env)).await;
+        let metrics = p.metrics.clone();
+        let _ = tokio::task::spawn_blocking(move || {
+            destroy_env(sandbox.as_ref(), env, metrics.as_deref())
+        })
+        .await;
         return Ok(Err(EnvFailure { payload, output }));
     }
     if let Err(e) = env.end_init_boost() {
         tracing::warn!(error = %e, "ending the init CPU boost failed");
     }
     let now = Instant::now();
+    let metric_labels = (
+        p.cfg.function_name.clone(),
+        format!("{}:{}", p.cfg.function_name, p.cfg.version),
+    );
+    if let Some(m) = &p.metrics {
+        m.add_environments("live", 1);
+        if p.provisioned {
+            m.provisioned_environments(&metric_labels.0, &metric_labels.1, 1);
+        }
+    }
     Ok(Ok(WarmEnv {
         env: Some(env),
         api,
@@ -267,8 +352,14 @@ pub(crate) async fn create(
         created: now,
         last_used: now,
         stream,
+        log_group: log_group_of(p.cfg),
+        run_started_ms: 0,
+        log_format: crate::logs::LogFormat::of(&p.cfg.logging_config),
+        last_status: "success",
         log_file: None,
         provisioned: p.provisioned,
+        metrics: p.metrics.clone(),
+        metric_labels,
     }))
 }
 
@@ -296,6 +387,42 @@ impl WarmEnv {
         }
     }
 
+    /// Write one invocation's log to this environment's stream in the log store (one event per
+    /// line; START carries the time the invocation started, the rest the time it ended), or to
+    /// the stream file under `dir` when the server runs without a log store.
+    pub fn write_log(
+        &mut self,
+        store: Option<&ignis_observe::LogStore>,
+        dir: &std::path::Path,
+        log: &[u8],
+    ) {
+        match store {
+            Some(store) if self.log_format.json => {
+                let now = ignis_observe::logs::store::now_ms();
+                let json =
+                    crate::logs::to_json_format(log, &self.log_format, self.last_status, now);
+                crate::logs::store_invocation_log(
+                    store,
+                    &self.log_group,
+                    &self.stream,
+                    None,
+                    &json,
+                );
+            }
+            Some(store) => {
+                let started = (self.run_started_ms > 0).then_some(self.run_started_ms);
+                crate::logs::store_invocation_log(
+                    store,
+                    &self.log_group,
+                    &self.stream,
+                    started,
+                    log,
+                );
+            }
+            None => self.append_log(dir, log),
+        }
+    }
+
     /// Peak memory of the environment.
     pub fn max_memory(&self) -> Option<u64> {
         self.env.as_ref().and_then(Env::max_memory_bytes)
@@ -314,13 +441,20 @@ impl WarmEnv {
             payload: req.payload.clone(),
         };
         let start = Instant::now();
+        self.run_started_ms = epoch_ms() as i64;
         let Some(env) = self.env.as_mut() else {
             return self.failed("Runtime.Unknown", "environment already destroyed", start);
         };
+        let busy = self
+            .metrics
+            .as_ref()
+            .filter(|_| self.provisioned)
+            .map(|m| ProvisionedBusy::start(m, &self.metric_labels));
         let result = tokio::select! {
             r = tokio::time::timeout(timeout, self.api.invoke(inv)) => Ok(r),
             status = exited(env) => Err(status),
         };
+        drop(busy);
         let duration = start.elapsed();
         let mut out = RunOutcome {
             payload: Bytes::new(),
@@ -390,6 +524,12 @@ impl WarmEnv {
             }
         }
         out.output = self.logs.take();
+        self.last_status = match (&out.platform_line, out.function_error) {
+            (Some(line), _) if line.contains("Task timed out") => "timeout",
+            (Some(_), _) => "failure",
+            (None, Some(_)) => "error",
+            (None, None) => "success",
+        };
         out
     }
 
@@ -408,8 +548,12 @@ impl WarmEnv {
     pub fn destroy(mut self, sandbox: &dyn Sandbox) {
         self.api.shutdown();
         if let Some(env) = self.env.take() {
-            if let Err(e) = sandbox.destroy(env) {
-                tracing::warn!(error = %e, "destroying environment failed");
+            destroy_env(sandbox, env, self.metrics.as_deref());
+            if let Some(m) = &self.metrics {
+                m.add_environments("live", -1);
+                if self.provisioned {
+                    m.provisioned_environments(&self.metric_labels.0, &self.metric_labels.1, -1);
+                }
             }
         }
     }

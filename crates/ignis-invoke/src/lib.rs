@@ -1,8 +1,10 @@
 //! The invoke service: finds or creates an execution environment for a function version (one
 //! invocation at a time per environment, warm reuse, cold start through the [`Sandbox`]), enforces
 //! account and reserved concurrency, the timeout and the runtime's failures, and produces the
-//! invocation's logs with AWS's START / END / REPORT lines.
+//! invocation's logs with AWS's START / END / REPORT lines. Event invokes go through the durable
+//! queue and its pollers ([`async_invoke`]).
 
+pub mod async_invoke;
 pub mod code_cache;
 mod env;
 pub mod logs;
@@ -17,8 +19,10 @@ use std::time::{Duration, Instant};
 use bytes::Bytes;
 use ignis_core::model::FunctionConfig;
 use ignis_sandbox::Sandbox;
-use ignis_store::{ArtifactStore, MetaStore};
+use ignis_store::{ArtifactStore, AsyncQueue, MetaStore};
 
+use crate::async_invoke::AsyncCounters;
+pub use crate::async_invoke::{AsyncPollers, AsyncSettings, AsyncStats};
 use crate::code_cache::CodeCache;
 use crate::env::{EnvFailure, WarmEnv};
 use crate::runtimes::HostRuntimes;
@@ -84,6 +88,8 @@ pub struct InvokeRequest {
     pub reserved_concurrency: Option<u32>,
     /// Incoming X-Ray trace header, if any.
     pub trace_id: Option<String>,
+    /// Request id to use (the frontend's, or an async event's across retries); fresh when `None`.
+    pub request_id: Option<String>,
 }
 
 /// The result of an invocation that reached the function.
@@ -135,6 +141,10 @@ pub struct InvokeService {
     counts: Mutex<Counts>,
     generation: Mutex<HashMap<String, u64>>,
     seq: AtomicU64,
+    /// Log store and metrics, once the server sets them ([`InvokeService::set_observer`]).
+    observer: std::sync::OnceLock<logs::Observer>,
+    queue: AsyncQueue,
+    async_counters: AsyncCounters,
 }
 
 impl std::fmt::Debug for InvokeService {
@@ -171,6 +181,7 @@ impl InvokeService {
         let mut host = HostRuntimes::discover();
         runtimes::install_bootstraps(&cfg.state_dir.join("runtime"), &mut host)?;
         let code = CodeCache::new(&cfg.state_dir.join("cache"), artifacts)?;
+        let queue = AsyncQueue::start(meta.clone());
         let svc = Arc::new(Self {
             runtimes: host,
             cfg,
@@ -181,6 +192,9 @@ impl InvokeService {
             counts: Mutex::new(Counts::default()),
             generation: Mutex::new(HashMap::new()),
             seq: AtomicU64::new(0),
+            observer: std::sync::OnceLock::new(),
+            queue,
+            async_counters: AsyncCounters::default(),
         });
         let weak = Arc::downgrade(&svc);
         tokio::spawn(async move {
@@ -192,6 +206,11 @@ impl InvokeService {
             }
         });
         Ok(svc)
+    }
+
+    /// Send function logs to the log store and invocation metrics to `observer` (once, at start).
+    pub fn set_observer(&self, observer: logs::Observer) {
+        let _ = self.observer.set(observer);
     }
 
     /// Whether `runtime` can run on this host (for CreateFunction/UpdateFunctionConfiguration).
@@ -280,6 +299,10 @@ impl InvokeService {
                     out.extend(old);
                 }
                 idle.retain(|_, v| !v.is_empty());
+                if let Some(o) = self.observer.get() {
+                    let count = idle.values().map(|v| v.len() as u64).sum();
+                    o.metrics.set_environments("idle", count);
+                }
                 out
             }
             Err(_) => Vec::new(),
@@ -330,11 +353,24 @@ impl InvokeService {
     /// Run one synchronous invocation.
     pub async fn invoke(&self, req: InvokeRequest) -> Result<InvokeResult, InvokeError> {
         let cfg = &req.config;
-        let _slot = self.admit(&cfg.function_name, req.reserved_concurrency)?;
+        let metrics = self.observer.get().map(|o| o.metrics.as_ref());
+        let resource = logs::resource_of(&req.invoked_arn);
+        let _slot = self
+            .admit(&cfg.function_name, req.reserved_concurrency)
+            .inspect_err(|e| {
+                if let (Some(m), InvokeError::Throttled(_)) = (metrics, e) {
+                    m.record_throttle(&cfg.function_name, resource);
+                }
+            })?;
+        let _in_flight = metrics.map(|m| m.in_flight(&cfg.function_name, resource));
         let key = PoolKey::of(cfg);
         let generation = self.generation_of(&cfg.function_name);
-        let request_id =
-            ignis_crypto::ids::uuid_v4().map_err(|_| InvokeError::Internal("random".into()))?;
+        let request_id = match &req.request_id {
+            Some(id) => id.clone(),
+            None => {
+                ignis_crypto::ids::uuid_v4().map_err(|_| InvokeError::Internal("random".into()))?
+            }
+        };
 
         let warm = self
             .idle
@@ -346,7 +382,13 @@ impl InvokeService {
             None => {
                 let t = Instant::now();
                 match self.create_env(cfg, false).await? {
-                    Ok(env) => (env, Some(t.elapsed())),
+                    Ok(env) => {
+                        let init = t.elapsed();
+                        if let Some(m) = metrics {
+                            m.record_init(&cfg.function_name, resource, init);
+                        }
+                        (env, Some(init))
+                    }
                     Err(failure) => {
                         return Ok(self.init_failure(&req, &request_id, failure, t.elapsed()));
                     }
@@ -367,7 +409,8 @@ impl InvokeService {
             init,
             outcome.platform_line.as_deref(),
         );
-        env.append_log(
+        env.write_log(
+            self.observer.get().map(|o| &o.logs),
             &self.cfg.state_dir.join("logs").join(&cfg.function_name),
             &log,
         );
@@ -378,6 +421,14 @@ impl InvokeService {
             }
         } else {
             self.destroy_all(vec![env]);
+        }
+        if let Some(m) = metrics {
+            m.record_invoke(
+                &cfg.function_name,
+                resource,
+                outcome.duration,
+                outcome.function_error.is_some(),
+            );
         }
         Ok(InvokeResult {
             request_id,
@@ -404,6 +455,14 @@ impl InvokeService {
             Some(init),
             None,
         );
+        if let Some(o) = self.observer.get() {
+            env::write_init_failure_log(&o.logs, &req.config, &log);
+            let name = &req.config.function_name;
+            let resource = logs::resource_of(&req.invoked_arn);
+            o.metrics.record_init(name, resource, init);
+            o.metrics
+                .record_invoke(name, resource, Duration::ZERO, true);
+        }
         InvokeResult {
             request_id: request_id.to_string(),
             executed_version: req.config.version.clone(),
@@ -455,6 +514,7 @@ impl InvokeService {
             seq,
             init_timeout: self.cfg.init_timeout,
             provisioned,
+            metrics: self.observer.get().map(|o| o.metrics.clone()),
         })
         .await
     }

@@ -147,6 +147,183 @@ pub fn report_line(
     line
 }
 
+/// Log levels of `LoggingConfig`, least to most severe.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Level {
+    /// TRACE.
+    Trace,
+    /// DEBUG.
+    Debug,
+    /// INFO.
+    Info,
+    /// WARN.
+    Warn,
+    /// ERROR.
+    Error,
+    /// FATAL.
+    Fatal,
+}
+
+impl Level {
+    /// Parse a level name (any case; `WARNING` and `CRITICAL` as Python names them).
+    pub fn parse(s: &str) -> Option<Self> {
+        Some(match s.to_ascii_uppercase().as_str() {
+            "TRACE" => Level::Trace,
+            "DEBUG" => Level::Debug,
+            "INFO" => Level::Info,
+            "WARN" | "WARNING" => Level::Warn,
+            "ERROR" => Level::Error,
+            "FATAL" | "CRITICAL" => Level::Fatal,
+            _ => return None,
+        })
+    }
+}
+
+/// A function's `LoggingConfig` as it shapes its logs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct LogFormat {
+    /// `LogFormat: JSON` (else Text, where nothing is filtered or reshaped).
+    pub json: bool,
+    /// Lowest application level kept (JSON only; default INFO).
+    pub application: Level,
+    /// Lowest system level kept (JSON only; default INFO).
+    pub system: Level,
+}
+
+impl LogFormat {
+    /// The format of a function's `LoggingConfig`.
+    pub fn of(cfg: &ignis_core::model::LoggingConfig) -> Self {
+        let level = |v: &Option<String>| v.as_deref().and_then(Level::parse).unwrap_or(Level::Info);
+        Self {
+            json: cfg.log_format.as_deref() == Some("JSON"),
+            application: level(&cfg.application_log_level),
+            system: level(&cfg.system_log_level),
+        }
+    }
+}
+
+fn rfc3339_ms(ms: i64) -> String {
+    let t = time::OffsetDateTime::from_unix_timestamp_nanos(i128::from(ms) * 1_000_000)
+        .unwrap_or(time::OffsetDateTime::UNIX_EPOCH);
+    format!(
+        "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}.{:03}Z",
+        t.year(),
+        t.month() as u8,
+        t.day(),
+        t.hour(),
+        t.minute(),
+        t.second(),
+        t.millisecond()
+    )
+}
+
+fn field<'a>(line: &'a str, name: &str) -> Option<&'a str> {
+    line.split('\t')
+        .find_map(|part| part.trim().strip_prefix(name))
+        .map(|v| v.trim_end_matches(" ms").trim_end_matches(" MB").trim())
+}
+
+/// Reshape one invocation's text log for `LogFormat: JSON`, as Lambda does: START, END and
+/// REPORT become `platform.start`, `platform.runtimeDone` and `platform.report` records (INFO,
+/// kept if the system level allows), application lines are kept or dropped by their level (a
+/// JSON object's `level`, else INFO). `status` is the invocation's outcome (`success`, `error`,
+/// `timeout`, `failure`).
+pub fn to_json_format(log: &[u8], fmt: &LogFormat, status: &str, now_ms: i64) -> Vec<u8> {
+    let time = rfc3339_ms(now_ms);
+    let mut out = Vec::with_capacity(log.len() + 256);
+    for line in log.split_inclusive(|b| *b == b'\n') {
+        let text = String::from_utf8_lossy(line);
+        let trimmed = text.trim_end_matches('\n');
+        let record = if let Some(rest) = trimmed.strip_prefix("START RequestId: ") {
+            let (id, version) = rest.split_once(" Version: ").unwrap_or((rest, ""));
+            Some(serde_json::json!({"time": time, "type": "platform.start",
+                "record": {"requestId": id, "version": version}}))
+        } else if let Some(id) = trimmed.strip_prefix("END RequestId: ") {
+            Some(
+                serde_json::json!({"time": time, "type": "platform.runtimeDone",
+                "record": {"requestId": id.trim(), "status": status}}),
+            )
+        } else if let Some(rest) = trimmed.strip_prefix("REPORT RequestId: ") {
+            let id = rest.split('\t').next().unwrap_or("").trim();
+            let num = |name: &str| field(trimmed, name).and_then(|v| v.parse::<f64>().ok());
+            let mut metrics = serde_json::json!({
+                "durationMs": num("Duration: ").unwrap_or(0.0),
+                "billedDurationMs": num("Billed Duration: ").unwrap_or(0.0) as u64,
+                "memorySizeMB": num("Memory Size: ").unwrap_or(0.0) as u64,
+                "maxMemoryUsedMB": num("Max Memory Used: ").unwrap_or(0.0) as u64,
+            });
+            if let Some(init) = num("Init Duration: ") {
+                metrics["initDurationMs"] = serde_json::json!(init);
+            }
+            Some(serde_json::json!({"time": time, "type": "platform.report",
+                "record": {"requestId": id, "metrics": metrics, "status": status}}))
+        } else {
+            None
+        };
+        match record {
+            Some(r) => {
+                if Level::Info >= fmt.system {
+                    out.extend_from_slice(r.to_string().as_bytes());
+                    out.push(b'\n');
+                }
+            }
+            None => {
+                let level = serde_json::from_str::<serde_json::Value>(trimmed)
+                    .ok()
+                    .and_then(|v| {
+                        v.get("level")
+                            .and_then(|l| l.as_str())
+                            .and_then(Level::parse)
+                    })
+                    .unwrap_or(Level::Info);
+                if level >= fmt.application {
+                    out.extend_from_slice(line);
+                }
+            }
+        }
+    }
+    out
+}
+
+/// Where invocations report besides their caller: the function log store and the metrics.
+#[derive(Debug, Clone)]
+pub struct Observer {
+    /// The log store (`/aws/lambda/NAME` groups, a stream per environment).
+    pub logs: ignis_observe::LogStore,
+    /// Prometheus metrics.
+    pub metrics: std::sync::Arc<ignis_observe::Metrics>,
+}
+
+/// The `resource` metric label of an invoked ARN: `NAME`, or `NAME:QUALIFIER` for a version or
+/// alias (CloudWatch's `Resource` dimension).
+pub fn resource_of(invoked_arn: &str) -> &str {
+    invoked_arn
+        .split_once(":function:")
+        .map_or(invoked_arn, |(_, rest)| rest)
+}
+
+/// Append one invocation's log to a stream of the store, one event per line. A leading START
+/// line is stamped `started` (when the invocation began); everything else now.
+pub fn store_invocation_log(
+    store: &ignis_observe::LogStore,
+    group: &str,
+    stream: &str,
+    started: Option<i64>,
+    log: &[u8],
+) {
+    let now = ignis_observe::logs::store::now_ms();
+    let events: Vec<(i64, &[u8])> = ignis_observe::logs::store::split_lines(log)
+        .enumerate()
+        .map(|(i, line)| match started {
+            Some(t) if i == 0 && line.starts_with(b"START ") => (t.min(now), line),
+            _ => (now, line),
+        })
+        .collect();
+    if let Err(e) = store.append(group, stream, &events) {
+        tracing::warn!(error = %e, group, "writing function logs failed");
+    }
+}
+
 /// Base64 of the last 4 KB of `log`, for `X-Amz-Log-Result`.
 pub fn tail_base64(log: &[u8]) -> String {
     let start = log.len().saturating_sub(TAIL_BYTES);
@@ -169,6 +346,97 @@ mod tests {
         assert_eq!(l, "REPORT RequestId: abc\tDuration: 1.23 ms\tBilled Duration: 2 ms\tMemory Size: 128 MB\tMax Memory Used: 40 MB\tInit Duration: 12.34 ms\t\n");
         let l = report_line("abc", Duration::from_micros(3000), 256, None, None);
         assert!(l.contains("Billed Duration: 3 ms\t") && !l.contains("Init"));
+    }
+
+    #[test]
+    fn json_format_reshapes_platform_lines_and_filters_levels() {
+        let log = format!(
+            "{}{{\"level\": \"DEBUG\", \"msg\": \"noisy\"}}\n{{\"level\": \"ERROR\", \"msg\": \"bad\"}}\nplain\n{}{}",
+            start_line("r1", "$LATEST"),
+            end_line("r1"),
+            report_line("r1", Duration::from_micros(2500), 128, Some(30 << 20), Some(Duration::from_millis(12)))
+        );
+        let fmt = LogFormat {
+            json: true,
+            application: Level::Info,
+            system: Level::Info,
+        };
+        let out = String::from_utf8(to_json_format(
+            log.as_bytes(),
+            &fmt,
+            "success",
+            1_700_000_000_123,
+        ))
+        .unwrap();
+        let lines: Vec<&str> = out.lines().collect();
+        assert_eq!(lines.len(), 5, "{out}");
+        let start: serde_json::Value = serde_json::from_str(lines[0]).unwrap();
+        assert_eq!(start["type"], "platform.start");
+        assert_eq!(start["time"], "2023-11-14T22:13:20.123Z");
+        assert_eq!(start["record"]["version"], "$LATEST");
+        assert!(lines[1].contains("\"bad\"") && lines[2] == "plain");
+        let report: serde_json::Value = serde_json::from_str(lines[4]).unwrap();
+        assert_eq!(report["record"]["metrics"]["billedDurationMs"], 3);
+        assert_eq!(report["record"]["metrics"]["maxMemoryUsedMB"], 30);
+        assert_eq!(report["record"]["metrics"]["initDurationMs"], 12.0);
+        assert_eq!(report["record"]["status"], "success");
+        let quiet = LogFormat {
+            json: true,
+            application: Level::Error,
+            system: Level::Warn,
+        };
+        let out = String::from_utf8(to_json_format(log.as_bytes(), &quiet, "success", 0)).unwrap();
+        assert_eq!(out.lines().count(), 1, "{out}");
+    }
+
+    #[test]
+    fn resource_label_of_invoked_arn() {
+        assert_eq!(
+            resource_of("arn:aws:lambda:us-east-1:123456789012:function:f"),
+            "f"
+        );
+        assert_eq!(
+            resource_of("arn:aws:lambda:us-east-1:123456789012:function:f:prod"),
+            "f:prod"
+        );
+    }
+
+    #[test]
+    fn invocation_log_goes_to_the_store_line_by_line() {
+        let dir = std::env::temp_dir().join(format!("ignis-invoke-logs-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        let store =
+            ignis_observe::LogStore::open(ignis_observe::LogStoreConfig::new(&dir)).unwrap();
+        let log = format!(
+            "{}hello\nworld\n{}",
+            start_line("r1", "$LATEST"),
+            end_line("r1")
+        );
+        store_invocation_log(&store, "/aws/lambda/f", "s", Some(5), log.as_bytes());
+        let api = ignis_observe::LogsApi::new(store, "us-east-1", "123456789012");
+        let out = api
+            .handle_blocking(
+                "GetLogEvents",
+                serde_json::json!({"logGroupName": "/aws/lambda/f", "logStreamName": "s", "startFromHead": true}),
+            )
+            .unwrap();
+        let messages: Vec<&str> = out["events"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|e| e["message"].as_str().unwrap())
+            .collect();
+        assert_eq!(
+            messages,
+            [
+                "START RequestId: r1 Version: $LATEST\n",
+                "hello\n",
+                "world\n",
+                "END RequestId: r1\n"
+            ]
+        );
+        assert_eq!(out["events"][0]["timestamp"], 5);
+        std::fs::remove_dir_all(dir).unwrap();
     }
 
     #[test]

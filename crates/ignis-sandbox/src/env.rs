@@ -23,6 +23,10 @@ pub struct Env {
     pub(crate) output: Option<(OwnedFd, OwnedFd)>,
     /// `None` only while `create` is still making it (cgroup v1).
     pub(crate) cgroup: Option<EnvCgroup>,
+    /// The host uid this env runs as; returned to the sandbox's pool once the env is gone.
+    pub(crate) uid: Option<crate::process::ids::UidLease>,
+    /// Read end of the pipe on which the env's init reports the runtime's wait status.
+    pub(crate) status_pipe: Option<OwnedFd>,
     pub(crate) status: Option<ExitStatus>,
     /// Set once teardown ran (by `destroy` or `Drop`).
     pub(crate) torn_down: bool,
@@ -44,9 +48,28 @@ impl Env {
         &self.id
     }
 
-    /// Host pid of the env's first process: the runtime, which is pid 1 of the env's pid namespace.
+    /// Host pid of the env's first process (pid 1 of the env's pid namespace): the env's init,
+    /// whose only child is the runtime (or the runtime itself with `SandboxOptions::init` off).
+    /// The env lives exactly as long as this process.
     pub fn pid(&self) -> i32 {
         self.pid
+    }
+
+    /// The runtime's raw wait status as reported by the env's init once it exited (`None` when
+    /// there is no init, or pid 1 died without reporting, e.g. killed by `destroy`).
+    fn runtime_status(&mut self) -> Option<i32> {
+        let fd = self.status_pipe.take()?;
+        let mut buf = [0u8; 4];
+        // SAFETY: reads at most 4 bytes into a local buffer from a pipe we own. Pid 1 is dead, so
+        // every write end is closed and the read cannot block.
+        let n = unsafe { libc::read(fd.as_raw_fd(), buf.as_mut_ptr().cast(), buf.len()) };
+        (n == 4).then(|| i32::from_ne_bytes(buf))
+    }
+
+    /// The host uid the env's processes run as (unique among live envs of this sandbox; uid 993
+    /// inside).
+    pub fn host_uid(&self) -> Option<u32> {
+        self.uid.as_ref().map(|u| u.uid())
     }
 
     /// A pidfd of the runtime process. It becomes readable when the process exits, so async callers
@@ -107,7 +130,10 @@ impl Env {
     pub fn try_wait(&mut self) -> Option<ExitStatus> {
         if self.status.is_none() {
             match sys::waitpid_nohang(self.pid) {
-                Ok(Some(raw)) => self.status = Some(ExitStatus::from_raw(raw)),
+                Ok(Some(raw)) => {
+                    let raw = self.runtime_status().unwrap_or(raw);
+                    self.status = Some(ExitStatus::from_raw(raw));
+                }
                 Ok(None) => {}
                 Err(_) => self.status = Some(ExitStatus::from_raw(255 << 8)),
             }

@@ -3,11 +3,12 @@
 //!
 //! Prints create→ready (runtime exec'd) and destroy p50/p99 over 200 envs running `/bin/true`.
 //! `IGNIS_BENCH_RSS_MB=N` first makes this (host) process N MiB bigger, to show how the clone's
-//! page-table copy grows with the size of the server.
+//! page-table copy grows with the size of the server. `IGNIS_BENCH_NO_INIT=1` runs the runtime as
+//! pid 1 (no init), to measure what the init costs.
 
 use std::time::{Duration, Instant};
 
-use ignis_sandbox::{EnvSpec, ProcessSandbox, Sandbox};
+use ignis_sandbox::{EnvSpec, ProcessSandbox, Sandbox, SandboxOptions};
 
 fn percentile(sorted: &[Duration], p: f64) -> Duration {
     let idx = ((sorted.len() as f64 - 1.0) * p).round() as usize;
@@ -26,7 +27,12 @@ fn create_destroy_latency() {
     let base = std::env::temp_dir().join(format!("ignis-sbx-bench-{}", std::process::id()));
     let code = base.join("code");
     std::fs::create_dir_all(&code).unwrap();
-    let sandbox = ProcessSandbox::new(&base.join("state")).expect("sandbox");
+    let init = std::env::var_os("IGNIS_BENCH_NO_INIT").is_none();
+    let options = SandboxOptions {
+        init,
+        ..SandboxOptions::default()
+    };
+    let sandbox = ProcessSandbox::with_options(&base.join("state"), options).expect("sandbox");
     let mut create = Vec::with_capacity(N);
     let mut destroy = Vec::with_capacity(N);
     for i in 0..N + 10 {
@@ -54,7 +60,7 @@ fn create_destroy_latency() {
     create.sort();
     destroy.sort();
     println!(
-        "process sandbox over {N} envs (/bin/true, host process +{ballast_mb} MiB, {}):",
+        "process sandbox over {N} envs (/bin/true, init {init}, host process +{ballast_mb} MiB, {}):",
         sandbox.cgroup_description()
     );
     println!(

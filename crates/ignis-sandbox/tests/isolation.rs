@@ -93,15 +93,16 @@ fn accept_within(listener: &TcpListener, timeout: Duration) -> TcpStream {
     }
 }
 
-/// /proc is the env's own: only its processes, and pid 1 is the env's command. Fails without the
-/// pid namespace (host pids would show) or without a fresh /proc mount.
+/// /proc is the env's own: only its processes; pid 1 is the env's init and pid 2 the env's command.
+/// Fails without the pid namespace (host pids would show) or without a fresh /proc mount.
 #[test]
 fn proc_shows_only_the_envs_processes() {
     let fx = Fixture::new("proc");
     let spec = fx.sh(
         "proc",
         "marker=pid-ns-check; ls /proc | grep -E '^[0-9]+$' | tr '\\n' ' '; echo; \
-         tr '\\0' ' ' < /proc/1/cmdline; echo; cat /proc/self/status | grep -E '^NSpid'",
+         tr '\\0' ' ' < /proc/1/cmdline; echo; tr '\\0' ' ' < /proc/2/cmdline; echo; \
+         cat /proc/self/status | grep -E '^NSpid'",
     );
     let out = fx.run(&spec, 5 * SECOND);
     assert_eq!(out.code(), Some(0), "{out:?}");
@@ -116,6 +117,7 @@ fn proc_shows_only_the_envs_processes() {
     assert!(pids.len() <= 5, "more processes than the env has: {pids:?}");
     assert!(pids.iter().all(|p| *p < 100), "host pids visible: {pids:?}");
     assert!(!pids.contains(&std::process::id()));
+    assert!(lines.next().unwrap().starts_with("ignis-sandbox-init "));
     assert!(lines.next().unwrap().contains("marker=pid-ns-check"));
 }
 
@@ -238,8 +240,13 @@ fn runs_unprivileged() {
             .unwrap()
             .to_owned()
     };
-    let host_uid = SandboxOptions::default().host_uid;
-    let host_gid = SandboxOptions::default().host_gid;
+    let defaults = SandboxOptions::default();
+    let host_uid = env.host_uid().expect("a live env has a host uid");
+    assert!(
+        (defaults.host_uid..defaults.host_uid + defaults.host_uid_count).contains(&host_uid),
+        "{host_uid}"
+    );
+    let host_gid = defaults.host_gid;
     let ids = |line: String| -> Vec<u32> {
         line.split_whitespace()
             .skip(1)
@@ -481,7 +488,7 @@ fn destroy_leaves_nothing_behind() {
         .lines()
         .map(|l| l.parse().unwrap())
         .collect();
-    assert_eq!(pids.len(), 4, "{pids:?}");
+    assert_eq!(pids.len(), 5, "init, sh and three sleeps: {pids:?}");
     assert!(pids.iter().all(|p| pid_exists(*p)));
     fx.sandbox.destroy(env).expect("destroy");
     out.finish();
@@ -547,6 +554,91 @@ fn envs_are_isolated_from_each_other() {
     );
     let procs: u32 = lines[3].parse().unwrap();
     assert!(procs <= 6, "the other env's processes are visible: {out:?}");
+}
+
+/// The runtime runs under an init (pid 1), as on Lambda: a runtime that SIGKILLs itself dies of it
+/// (and that status is what the env reports), and orphaned processes are reaped instead of piling
+/// up as zombies. Checked against `init: false` (runtime as pid 1), where both go wrong, so the
+/// test fails if the init stops doing its job.
+#[test]
+fn runtime_runs_under_an_init() {
+    let script = "import os, time\n\
+                  for _ in range(6):\n\
+                  \x20   pid = os.fork()\n\
+                  \x20   if pid == 0:\n\
+                  \x20       if os.fork() == 0: os._exit(0)\n\
+                  \x20       os._exit(0)\n\
+                  \x20   os.waitpid(pid, 0)\n\
+                  time.sleep(0.5)\n\
+                  z = [p for p in os.listdir('/proc') if p.isdigit() and \
+                  ') Z ' in open('/proc/%s/stat' % p).read()]\n\
+                  print('zombies=%d' % len(z), flush=True)\n\
+                  os.kill(os.getpid(), 9)\n\
+                  time.sleep(0.5)\n\
+                  print('survived', flush=True)\n";
+    for init in [true, false] {
+        let fx = Fixture::with_options(
+            if init { "init-on" } else { "init-off" },
+            SandboxOptions {
+                cpu_quota: false,
+                init,
+                ..SandboxOptions::default()
+            },
+        );
+        let out = fx.run(&fx.python("init", script), 5 * SECOND);
+        let status = out.status.expect("exited");
+        if init {
+            assert!(out.stdout.contains("zombies=0"), "{out:?}");
+            assert!(!out.stdout.contains("survived"), "{out:?}");
+            assert_eq!(status.signal(), Some(libc::SIGKILL), "{out:?}");
+        } else {
+            assert!(!out.stdout.contains("zombies=0"), "{out:?}");
+            assert!(out.stdout.contains("survived"), "{out:?}");
+            assert_eq!(status.code(), Some(0), "{out:?}");
+        }
+    }
+}
+
+/// Per-user kernel budgets kept in the host's user namespace (inotify instances, pending signals,
+/// message queue bytes) are not shared between envs: each live env runs as its own host uid, so
+/// one env exhausting its inotify instances (128 by default) leaves another env unaffected. Fails
+/// if envs share a host uid (then `inotify_init1` fails with EMFILE in the second env).
+#[test]
+fn per_user_kernel_budgets_are_not_shared() {
+    let fx = Fixture::new("budgets");
+    let hog = fx.python(
+        "hog",
+        "import ctypes, time\n\
+         libc = ctypes.CDLL(None, use_errno=True)\n\
+         fds = []\n\
+         while len(fds) < 100000:\n\
+         \x20   fd = libc.inotify_init1(0)\n\
+         \x20   if fd < 0: break\n\
+         \x20   fds.append(fd)\n\
+         print('held', len(fds), ctypes.get_errno(), flush=True)\n\
+         time.sleep(20)\n",
+    );
+    let mut hog_env = fx.create(&hog);
+    let hog_out = Output::capture(&mut hog_env);
+    hog_out.wait_for("held", 10 * SECOND);
+    let held = hog_out.stdout_now();
+    let other = fx.python(
+        "other",
+        "import ctypes\nlibc = ctypes.CDLL(None, use_errno=True)\n\
+         print('fd', libc.inotify_init1(0) >= 0, ctypes.get_errno())\n",
+    );
+    let out = fx.run(&other, 10 * SECOND);
+    let hog_uid = hog_env.host_uid();
+    fx.sandbox.destroy(hog_env).unwrap();
+    hog_out.finish();
+    assert!(
+        held.contains(&format!(" {}", libc::EMFILE)),
+        "the hog was not capped: {held}"
+    );
+    assert!(
+        out.stdout.contains("fd True 0"),
+        "{out:?} (hog: {held}, uid {hog_uid:?})"
+    );
 }
 
 /// The cgroup limits follow the spec: memory (and memory+swap) = memory_mb, pids.max, and a CPU

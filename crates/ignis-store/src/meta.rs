@@ -26,8 +26,8 @@ use crate::{StoreError, StoreResult};
 /// Handle to the metadata database.
 #[derive(Clone, Debug)]
 pub struct MetaStore {
-    pool: SqlitePool,
-    root: Arc<RootKey>,
+    pub(crate) pool: SqlitePool,
+    pub(crate) root: Arc<RootKey>,
     writes: Arc<Mutex<()>>,
 }
 
@@ -323,6 +323,7 @@ impl MetaStore {
             "aliases",
             "policies",
             "provisioned",
+            "event_invoke_configs",
         ] {
             sqlx::query(&format!("DELETE FROM {table} WHERE name = $1"))
                 .bind(name)
@@ -344,7 +345,7 @@ impl MetaStore {
             .bind(num)
             .execute(&mut *tx)
             .await?;
-        for table in ["policies", "provisioned"] {
+        for table in ["policies", "provisioned", "event_invoke_configs"] {
             sqlx::query(&format!(
                 "DELETE FROM {table} WHERE name = $1 AND qualifier = $2"
             ))
@@ -427,7 +428,7 @@ impl MetaStore {
             .execute(&mut *tx)
             .await?;
         }
-        for table in ["policies", "provisioned"] {
+        for table in ["policies", "provisioned", "event_invoke_configs"] {
             sqlx::query(&format!(
                 "DELETE FROM {table} WHERE name = $1 AND qualifier = $2"
             ))

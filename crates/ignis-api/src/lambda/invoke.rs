@@ -1,18 +1,21 @@
-//! Invoke: `POST /2015-03-31/functions/{name}/invocations` — RequestResponse and DryRun (Event is
-//! dispatched by the asynchronous invocation queue once it exists).
+//! Invoke: `POST /2015-03-31/functions/{name}/invocations` — RequestResponse, DryRun, and Event
+//! (committed to the durable asynchronous queue, then 202; the pollers run it).
 
 use axum::body::Bytes;
 use axum::extract::{Path, RawQuery, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
+use axum::Extension;
 use ignis_core::model::FunctionConfig;
 use ignis_core::{AwsError, ErrorKind};
+use ignis_invoke::async_invoke::MAX_ASYNC_PAYLOAD;
 use ignis_invoke::{InvokeError, InvokeRequest};
+use ignis_store::queue::NewEvent;
 
 use super::functions::{function_meta, resolve, target};
 use super::util::Query;
 use crate::error::ApiResult;
-use crate::state::{AppState, SharedState};
+use crate::state::{AppState, RequestId, SharedState};
 
 /// Largest synchronous request and response payload (6 MB).
 pub const MAX_SYNC_PAYLOAD: usize = 6_291_456;
@@ -51,9 +54,11 @@ pub async fn invoke(
     State(state): State<SharedState>,
     Path(name): Path<String>,
     RawQuery(q): RawQuery,
+    request_id: Option<Extension<RequestId>>,
     headers: HeaderMap,
     body: Bytes,
 ) -> ApiResult<Response> {
+    let request_id = request_id.map(|Extension(RequestId(id))| id);
     let q = Query::parse(q.as_deref());
     let r = target(&state, &name, &q)?;
     let invocation_type = header(&headers, "x-amz-invocation-type").unwrap_or("RequestResponse");
@@ -81,20 +86,22 @@ pub async fn invoke(
         )
         .into());
     }
+    if invocation_type == "Event" && body.len() > MAX_ASYNC_PAYLOAD {
+        return Err(AwsError::new(
+            ErrorKind::RequestEntityTooLarge,
+            format!("Request must be smaller than {MAX_ASYNC_PAYLOAD} bytes for the InvokeFunction operation"),
+        )
+        .into());
+    }
     let (cfg, alias) = resolve(&state, &r).await?;
+    match invocation_type {
+        "DryRun" => return Ok(StatusCode::NO_CONTENT.into_response()),
+        "Event" => return enqueue(&state, r, request_id, &headers, body).await,
+        _ => {}
+    }
     let meta = function_meta(&state, &r.name).await?;
     let invoked_arn = cfg.function_arn.clone();
     let cfg = route(&state, cfg, alias.as_ref()).await?;
-    match invocation_type {
-        "DryRun" => return Ok(StatusCode::NO_CONTENT.into_response()),
-        "Event" => {
-            return Err(AwsError::invalid(
-                "Asynchronous invocation (InvocationType Event) is not available on this server yet; use RequestResponse.",
-            )
-            .into())
-        }
-        _ => {}
-    }
     let req = InvokeRequest {
         config: cfg,
         invoked_arn,
@@ -103,6 +110,7 @@ pub async fn invoke(
         client_context: header(&headers, "x-amz-client-context").map(str::to_string),
         reserved_concurrency: meta.reserved_concurrency,
         trace_id: header(&headers, "x-amzn-trace-id").map(str::to_string),
+        request_id,
     };
     let result = state.invoke.invoke(req).await.map_err(|e| match e {
         InvokeError::Throttled(reason) => throttled(reason),
@@ -125,6 +133,40 @@ pub async fn invoke(
     }
     if let Some(tail) = result.log_tail.and_then(|t| HeaderValue::from_str(&t).ok()) {
         h.insert("x-amz-log-result", tail);
+    }
+    Ok(resp)
+}
+
+/// Event: commit the event to the queue, then answer 202 with an empty body. The event keeps the
+/// request's id, so the function's `aws_request_id` equals the `x-amzn-RequestId` sent back.
+async fn enqueue(
+    state: &AppState,
+    r: ignis_core::arn::FunctionRef,
+    request_id: Option<String>,
+    headers: &HeaderMap,
+    body: Bytes,
+) -> ApiResult<Response> {
+    let request_id = match request_id {
+        Some(id) => id,
+        None => ignis_crypto::ids::uuid_v4().map_err(|_| AwsError::internal())?,
+    };
+    let event = NewEvent {
+        request_id: request_id.clone(),
+        function_name: r.name,
+        qualifier: r.qualifier,
+        payload: body.to_vec(),
+        trace_id: header(headers, "x-amzn-trace-id").map(str::to_string),
+    };
+    state.invoke.enqueue(event).await.map_err(|e| {
+        tracing::error!(error = %e, "enqueue failed");
+        AwsError::new(
+            ErrorKind::Service,
+            "The invocation failed because of an internal error.",
+        )
+    })?;
+    let mut resp = StatusCode::ACCEPTED.into_response();
+    if let Ok(v) = HeaderValue::from_str(&request_id) {
+        resp.headers_mut().insert("x-amzn-requestid", v);
     }
     Ok(resp)
 }

@@ -4,6 +4,7 @@ pub mod account;
 pub mod aliases;
 pub mod code;
 pub mod concurrency;
+pub mod event_invoke_config;
 pub mod functions;
 pub mod invoke;
 pub mod layers;

@@ -572,9 +572,12 @@ impl LogStore {
         let mut added = 0u64;
         for (ts, message) in events {
             let ts = (*ts).max(s.last_ts.unwrap_or(i64::MIN)).max(0);
+            let full = s.segments.last().map(|x| x.len).unwrap_or(0) >= segment_limit;
+            if s.writer.is_none() && !full {
+                s.writer = reopen_last(&s.segments);
+            }
             // Roll to a new segment when the current one is full (between records only).
-            if s.writer.is_none() || s.segments.last().map(|x| x.len).unwrap_or(0) >= segment_limit
-            {
+            if s.writer.is_none() || full {
                 if let Some((_, mut w)) = s.writer.take() {
                     if !buf.is_empty() {
                         w.write_all(&buf).map_err(io("appending to a segment"))?;
@@ -714,11 +717,20 @@ impl LogStore {
         }
     }
 
-    /// Flush every pending write and drop segments past their group's retention (at `now`).
+    /// Flush every pending write, close the files of streams idle for [`IDLE_CLOSE_MS`] (every
+    /// environment has a stream: open files must not grow with cold starts), and drop segments past
+    /// their group's retention (at `now`).
     pub fn sweep(&self, now: i64) {
         let mut state = self.lock();
         for g in state.groups.values_mut() {
             flush_group(g);
+            for s in g.streams.values_mut() {
+                if s.writer.is_some()
+                    && now.saturating_sub(s.last_ingestion.unwrap_or(0)) > IDLE_CLOSE_MS
+                {
+                    s.writer = None;
+                }
+            }
             let Some(days) = g.retention_days else {
                 continue;
             };
@@ -765,6 +777,20 @@ impl LogStore {
             }
         });
     }
+}
+
+/// A stream's segment file is closed after this long without appends.
+pub const IDLE_CLOSE_MS: i64 = 10_000;
+
+/// Reopen a stream's last segment for appending, if it ends exactly where its complete records
+/// end (a torn tail from a crash means a new segment instead).
+fn reopen_last(segments: &[Segment]) -> Option<(u64, BufWriter<File>)> {
+    let last = segments.last()?;
+    let file = OpenOptions::new().append(true).open(&last.path).ok()?;
+    if file.metadata().ok()?.len() != last.len {
+        return None;
+    }
+    Some((last.id, BufWriter::with_capacity(64 * 1024, file)))
 }
 
 fn new_stream(g: &mut Group, name: &str, creation: i64) -> Result<(), LogError> {

@@ -36,13 +36,16 @@
 //! 7. drop what the new user namespace granted: securebits, empty bounding and ambient sets, zero
 //!    capability sets, `no_new_privs`;
 //! 8. stdio (stdin from /dev/null, stdout/stderr pipes), mark every other fd close-on-exec;
-//! 9. install the seccomp filter, unblock signals, `execve`.
+//! 9. install the seccomp filter; clone the runtime (pid 2, `CLONE_VM | CLONE_VFORK` on a second
+//!    prepared stack), which unblocks signals and `execve`s; once it has, exec the env's init
+//!    (see [`super::init`]) as pid 1. Without an init plan the child execs the runtime itself.
 
 use std::ffi::{c_char, c_int, c_ulong, c_void, CString};
 use std::io;
 use std::mem::{size_of, zeroed};
 use std::os::fd::{FromRawFd, OwnedFd, RawFd};
 use std::ptr;
+use std::sync::atomic::{AtomicBool, AtomicPtr, Ordering};
 use std::sync::Mutex;
 
 use super::sys;
@@ -169,6 +172,26 @@ pub(crate) struct ChildPlan<'a> {
     pub envp_ptrs: Vec<*const c_char>,
     /// The seccomp filter program.
     pub seccomp: &'a [libc::sock_filter],
+    /// Run the runtime under an init as pid 1 (see [`super::init`]); `None`: the runtime is pid 1.
+    pub init: Option<InitPlan>,
+    /// Top of the runtime's stack when there is an init (set by [`spawn`]).
+    pub runtime_stack: AtomicPtr<c_void>,
+    /// Set by the runtime's process when its exec failed (shared memory: read by pid 1).
+    pub runtime_failed: AtomicBool,
+}
+
+/// How pid 1 becomes the env's init.
+pub(crate) struct InitPlan {
+    /// `O_PATH` fd of the host's executable (which carries the init's constructor).
+    pub exe_fd: RawFd,
+    /// Write end of the status pipe (close-on-exec until pid 1 keeps it for the init).
+    pub status_fd: RawFd,
+    /// Keeps the argv strings alive for `argv_ptrs`.
+    pub _argv: Vec<CString>,
+    /// NULL-terminated `[ARGV0, "<status_fd>"]`.
+    pub argv_ptrs: Vec<*const c_char>,
+    /// An empty, NULL-terminated environment.
+    pub envp_ptrs: [*const c_char; 1],
 }
 
 macro_rules! stages {
@@ -212,6 +235,8 @@ stages!(
     Seccomp,
     Sigmask,
     Exec,
+    RuntimeClone,
+    InitExec,
 );
 
 /// A failure reported by the child.
@@ -294,6 +319,10 @@ impl ChildError {
             Stage::Seccomp => "install the seccomp filter".into(),
             Stage::Sigmask => "unblock signals".into(),
             Stage::Exec => plan.programs.get(i).map(lossy).unwrap_or_default(),
+            Stage::RuntimeClone => "start the runtime under the env's init".into(),
+            Stage::InitExec => "exec the env's init (the host executable must be executable by \
+                                the env's uid)"
+                .into(),
         }
     }
 }
@@ -392,6 +421,12 @@ impl Drop for Stack {
     }
 }
 
+extern "C" fn runtime_entry(arg: *mut c_void) -> c_int {
+    // SAFETY: `arg` is the `&ChildPlan` pid 1 passed to clone; pid 1 (and the host thread above
+    // it) are suspended by CLONE_VFORK until this process execs or exits.
+    unsafe { exec_runtime(&*(arg as *const ChildPlan<'_>)) }
+}
+
 extern "C" fn child_entry(arg: *mut c_void) -> c_int {
     // SAFETY: `arg` is the `&ChildPlan` passed to clone by `spawn`, which stays alive (the parent
     // thread is suspended by CLONE_VFORK) until this child execs or exits; `run` never returns.
@@ -412,6 +447,16 @@ pub(crate) fn spawn(plan: &ChildPlan<'_>, dumpable: Option<c_int>) -> io::Result
         .lock()
         .unwrap_or_else(|poisoned| poisoned.into_inner());
     let stack = Stack::new(STACK_SIZE)?;
+    // The runtime's own stack below an init: used from its clone until its exec.
+    let runtime_stack = match plan.init {
+        Some(_) => Some(Stack::new(STACK_SIZE)?),
+        None => None,
+    };
+    if let Some(rs) = &runtime_stack {
+        plan.runtime_stack.store(rs.top(), Ordering::SeqCst);
+    }
+    // Keep the init's constructor linked into every executable that can create envs.
+    std::hint::black_box(&super::init::HOOK);
     let blocked = sys::SignalBlock::new()?;
     let mut pidfd: RawFd = -1;
     let flags = NAMESPACES | libc::CLONE_VM | libc::CLONE_VFORK | CLONE_PIDFD | libc::SIGCHLD;
@@ -439,6 +484,7 @@ pub(crate) fn spawn(plan: &ChildPlan<'_>, dumpable: Option<c_int>) -> io::Result
     }
     drop(blocked);
     drop(stack);
+    drop(runtime_stack);
     if pid < 0 {
         return Err(err);
     }
@@ -788,13 +834,53 @@ unsafe fn run(plan: &ChildPlan<'_>) -> ! {
             Stage::Seccomp,
             0,
         );
-        let empty: libc::sigset_t = zeroed();
+        let Some(init) = &plan.init else {
+            exec_runtime(plan)
+        };
+        // The runtime becomes pid 2; this thread (and the host's) resume once it has exec'd.
+        let pid = libc::clone(
+            runtime_entry,
+            plan.runtime_stack.load(Ordering::SeqCst),
+            libc::CLONE_VM | libc::CLONE_VFORK | libc::SIGCHLD,
+            plan as *const ChildPlan<'_> as *mut c_void,
+        );
+        check(plan, pid as libc::c_long, Stage::RuntimeClone, 0);
+        if plan.runtime_failed.load(Ordering::SeqCst) {
+            libc::_exit(127); // it reported why
+        }
+        if pid != super::init::RUNTIME_PID {
+            fail(plan, Stage::RuntimeClone, 1, libc::EINVAL);
+        }
         check(
             plan,
-            libc::sigprocmask(libc::SIG_SETMASK, &empty, ptr::null_mut()) as libc::c_long,
-            Stage::Sigmask,
+            libc::fcntl(init.status_fd, libc::F_SETFD, 0) as libc::c_long,
+            Stage::InitExec,
             0,
         );
+        libc::syscall(
+            libc::SYS_execveat,
+            init.exe_fd,
+            c"".as_ptr(),
+            init.argv_ptrs.as_ptr(),
+            init.envp_ptrs.as_ptr(),
+            libc::AT_EMPTY_PATH,
+        );
+        fail(plan, Stage::InitExec, 1, errno())
+    }
+}
+
+/// Unblock signals and exec the runtime (trying each candidate program), or report why not.
+///
+/// # Safety
+/// Only for the cloned child or the runtime process it cloned (see [`run`]).
+unsafe fn exec_runtime(plan: &ChildPlan<'_>) -> ! {
+    // SAFETY: as in `run`: thin syscall wrappers with pointers into `plan` or locals.
+    unsafe {
+        let empty: libc::sigset_t = zeroed();
+        if libc::sigprocmask(libc::SIG_SETMASK, &empty, ptr::null_mut()) != 0 {
+            plan.runtime_failed.store(true, Ordering::SeqCst);
+            fail(plan, Stage::Sigmask, 0, errno());
+        }
         // Like execvp: try each candidate; report EACCES over ENOENT, like a shell would.
         let mut failure = (0u32, libc::ENOENT);
         for (i, program) in plan.programs.iter().enumerate() {
@@ -808,6 +894,7 @@ unsafe fn run(plan: &ChildPlan<'_>) -> ! {
                 failure = (i as u32, e);
             }
         }
+        plan.runtime_failed.store(true, Ordering::SeqCst);
         fail(plan, Stage::Exec, failure.0, failure.1)
     }
 }

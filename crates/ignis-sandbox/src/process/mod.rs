@@ -21,6 +21,8 @@
 
 pub(crate) mod cgroup;
 pub(crate) mod child;
+pub(crate) mod ids;
+pub(crate) mod init;
 pub(crate) mod rootfs;
 pub mod seccomp;
 pub(crate) mod sys;
@@ -30,10 +32,11 @@ use std::fs;
 use std::io::{self};
 use std::net::TcpListener;
 use std::os::fd::{AsRawFd, OwnedFd};
-use std::os::unix::fs::DirBuilderExt;
+use std::os::unix::fs::{DirBuilderExt, PermissionsExt};
 use std::os::unix::process::ExitStatusExt;
 use std::path::Path;
 use std::process::ExitStatus;
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use self::cgroup::{CgroupLayout, Limits};
@@ -54,10 +57,15 @@ pub struct SandboxOptions {
     pub uid: u32,
     /// gid the runtime runs as inside the env. Default 990 (as on Lambda).
     pub gid: u32,
-    /// Host uid that [`SandboxOptions::uid`] maps to (the env's user namespace maps nothing else, so
-    /// in particular not root). Default 0x7f00_0000 + 993, far from real users and from the usual
-    /// subordinate-uid ranges.
+    /// First host uid that [`SandboxOptions::uid`] maps to (the env's user namespace maps nothing
+    /// else, so in particular not root). Each live env leases its own host uid from
+    /// `host_uid .. host_uid + host_uid_count` (see `ids.rs`: per-user kernel budgets such as
+    /// inotify instances must not be shared between functions). Default 0x7f00_0000 + 993, far from
+    /// real users and from the usual subordinate-uid ranges. Sandboxes sharing a host should use
+    /// disjoint ranges.
     pub host_uid: u32,
+    /// How many host uids envs lease from (so at most this many envs live at once). Default 65,536.
+    pub host_uid_count: u32,
     /// Host gid that [`SandboxOptions::gid`] maps to. Default 0x7f00_0000 + 990.
     pub host_gid: u32,
     /// User name of [`SandboxOptions::uid`] in the env's `/etc/passwd`. Default `sbx_user1051`.
@@ -70,6 +78,11 @@ pub struct SandboxOptions {
     /// Soft and hard `RLIMIT_NOFILE` inside envs (only ever lowered: root here lacks
     /// CAP_SYS_RESOURCE). Default 1024, as on Lambda.
     pub nofile: u64,
+    /// Run a minimal init as pid 1 of each env, with the runtime as pid 2 (see `init.rs`), as
+    /// Lambda does. Without it the runtime is pid 1: signals it sends itself are dropped and
+    /// orphans are never reaped. Needs the host executable to be executable by the env's uid.
+    /// Default true.
+    pub init: bool,
     /// How long `create` waits for the child's setup report after the clone returned. (The clone
     /// itself returns once the child has exec'd the runtime or died: its setup is local kernel
     /// work, typically ~1 ms.) Default 10 s.
@@ -86,11 +99,13 @@ impl Default for SandboxOptions {
             uid: 993,
             gid: 990,
             host_uid: HOST_ID_BASE + 993,
+            host_uid_count: 65_536,
             host_gid: HOST_ID_BASE + 990,
             user_name: "sbx_user1051".into(),
             hostname: "localhost".into(),
             cpu_quota: true,
             nofile: 1024,
+            init: true,
             setup_timeout: Duration::from_secs(10),
         }
     }
@@ -106,9 +121,13 @@ pub struct ProcessSandbox {
     /// Held (flock) for the sandbox's lifetime: one sandbox per state directory.
     _lock: fs::File,
     cgroups: CgroupLayout,
+    /// Host uids leased to live envs.
+    uids: Arc<ids::UidPool>,
     rootfs: Rootfs,
     seccomp: seccomp::Program,
     devnull: OwnedFd,
+    /// `O_PATH` fd of this process's executable, exec'd as each env's init.
+    init_exe: Option<OwnedFd>,
     last_cap: u32,
     nofile: u64,
     /// This process's dumpable setting, restored after each clone (see `child::spawn`).
@@ -169,14 +188,37 @@ impl ProcessSandbox {
         let devnull = sys::open(c"/dev/null", libc::O_RDONLY)
             .and_then(sys::above_stdio)
             .map_err(|e| SandboxError::io("open /dev/null", e))?;
+        let init_exe = match options.init {
+            true => {
+                let exe = sys::open(c"/proc/self/exe", libc::O_PATH)
+                    .and_then(sys::above_stdio)
+                    .map_err(|e| SandboxError::io("open /proc/self/exe", e))?;
+                // The env's unprivileged uid execs it as the init: say so now rather than at
+                // every create.
+                let mode = fs::metadata(format!("/proc/self/fd/{}", exe.as_raw_fd()))
+                    .map_err(|e| SandboxError::io("stat /proc/self/exe", e))?
+                    .permissions()
+                    .mode();
+                if mode & 0o001 == 0 {
+                    return Err(SandboxError::Unsupported(format!(
+                        "this executable (mode {mode:o}) must be executable by others: envs run \
+                         it as their init (or set SandboxOptions::init to false)"
+                    )));
+                }
+                Some(exe)
+            }
+            false => None,
+        };
         let (_, hard) = sys::getrlimit(libc::RLIMIT_NOFILE)
             .map_err(|e| SandboxError::io("getrlimit NOFILE", e))?;
         Ok(ProcessSandbox {
             _lock: lock,
             cgroups,
+            uids: ids::UidPool::new(options.host_uid, options.host_uid_count),
             rootfs,
             seccomp,
             devnull,
+            init_exe,
             last_cap: sys::cap_last_cap(),
             nofile: options.nofile.min(hard),
             // SAFETY: PR_GET_DUMPABLE only reads a flag of this process.
@@ -198,12 +240,17 @@ impl ProcessSandbox {
         &'a self,
         spec: &EnvSpec,
         cgroup: &cgroup::EnvCgroup,
-        sync_fd: &OwnedFd,
-        stdout_w: &OwnedFd,
-        stderr_w: &OwnedFd,
+        fds: ChildFds<'_>,
+        host_uid: u32,
     ) -> Result<ChildPlan<'a>, SandboxError> {
+        let ChildFds {
+            sync: sync_fd,
+            stdout: stdout_w,
+            stderr: stderr_w,
+            status: status_w,
+        } = fds;
         let o = &self.options;
-        let steps = self.rootfs.steps(spec, o.host_uid, o.host_gid)?;
+        let steps = self.rootfs.steps(spec, host_uid, o.host_gid)?;
         let to_c = |s: &str| {
             CString::new(s).map_err(|_| SandboxError::InvalidSpec(format!("{s:?} contains NUL")))
         };
@@ -255,9 +302,9 @@ impl ProcessSandbox {
                 (libc::RLIMIT_CORE, 0, 0),
                 (libc::RLIMIT_NOFILE, self.nofile, self.nofile),
             ],
-            host_uid: o.host_uid,
+            host_uid,
             host_gid: o.host_gid,
-            uid_map: format!("{} {} 1\n", o.uid, o.host_uid).into_bytes(),
+            uid_map: format!("{} {} 1\n", o.uid, host_uid).into_bytes(),
             gid_map: format!("{} {} 1\n", o.gid, o.host_gid).into_bytes(),
             last_cap: self.last_cap,
             programs,
@@ -266,6 +313,29 @@ impl ProcessSandbox {
             _envp: envp,
             envp_ptrs,
             seccomp: &self.seccomp,
+            init: match (&self.init_exe, status_w) {
+                (Some(exe), Some(status_w)) => {
+                    let argv = vec![
+                        init::ARGV0.to_owned(),
+                        to_c(&status_w.as_raw_fd().to_string())?,
+                    ];
+                    let argv_ptrs = argv
+                        .iter()
+                        .map(|a| a.as_ptr())
+                        .chain(std::iter::once(std::ptr::null()))
+                        .collect();
+                    Some(child::InitPlan {
+                        exe_fd: exe.as_raw_fd(),
+                        status_fd: status_w.as_raw_fd(),
+                        _argv: argv,
+                        argv_ptrs,
+                        envp_ptrs: [std::ptr::null()],
+                    })
+                }
+                _ => None,
+            },
+            runtime_stack: std::sync::atomic::AtomicPtr::new(std::ptr::null_mut()),
+            runtime_failed: std::sync::atomic::AtomicBool::new(false),
         })
     }
 
@@ -289,12 +359,27 @@ impl ProcessSandbox {
         let stdout_w = sys::above_stdio(stdout_w).map_err(io("fcntl"))?;
         let stderr_w = sys::above_stdio(stderr_w).map_err(io("fcntl"))?;
         let child_sock = sys::above_stdio(child_sock).map_err(io("fcntl"))?;
-        let plan = self.plan(spec, &cgroup, &child_sock, &stdout_w, &stderr_w)?;
+        let uid = self.uids.lease()?;
+        // The init reports the runtime's wait status through this pipe.
+        let (status_r, status_w) = match self.init_exe {
+            Some(_) => {
+                let (r, w) = sys::pipe().map_err(io("pipe"))?;
+                (Some(r), Some(sys::above_stdio(w).map_err(io("fcntl"))?))
+            }
+            None => (None, None),
+        };
+        let fds = ChildFds {
+            sync: &child_sock,
+            stdout: &stdout_w,
+            stderr: &stderr_w,
+            status: status_w.as_ref(),
+        };
+        let plan = self.plan(spec, &cgroup, fds, uid.uid())?;
 
         // Returns once the child has exec'd the runtime or died trying.
         let spawned = child::spawn(&plan, self.dumpable).map_err(io("clone"))?;
         // Ours must go so that EOF on the sync socket means the child's copy closed too.
-        drop((child_sock, stdout_w, stderr_w));
+        drop((child_sock, stdout_w, stderr_w, status_w));
         let mut env = Env {
             id: spec.id.clone(),
             pid: spawned.pid,
@@ -302,6 +387,8 @@ impl ProcessSandbox {
             listener: None,
             output: Some((stdout_r, stderr_r)),
             cgroup: Some(cgroup),
+            uid: Some(uid),
+            status_pipe: status_r,
             status: None,
             torn_down: false,
         };
@@ -341,6 +428,18 @@ impl ProcessSandbox {
         }
         Ok(env)
     }
+}
+
+/// The host-side fds a child's plan refers to (kept open by `create_env` until the clone returned).
+struct ChildFds<'f> {
+    /// Child's end of the sync socket.
+    sync: &'f OwnedFd,
+    /// Write end of the runtime's stdout pipe.
+    stdout: &'f OwnedFd,
+    /// Write end of the runtime's stderr pipe.
+    stderr: &'f OwnedFd,
+    /// Write end of the init's status pipe (with an init).
+    status: Option<&'f OwnedFd>,
 }
 
 impl Drop for ProcessSandbox {
@@ -384,6 +483,14 @@ fn validate_options(options: &SandboxOptions) -> Result<(), SandboxError> {
     }
     if options.uid == 0 || options.host_uid == 0 || options.gid == 0 || options.host_gid == 0 {
         return bad("the env's uid/gid and the host ids they map to must not be 0".into());
+    }
+    if options.host_uid_count == 0
+        || options
+            .host_uid
+            .checked_add(options.host_uid_count)
+            .is_none()
+    {
+        return bad("host_uid_count must be at least 1 and the uid range must fit in u32".into());
     }
     if options.nofile == 0 {
         return bad("nofile must be at least 1".into());
@@ -463,6 +570,9 @@ pub(crate) fn teardown(env: &mut Env) -> Result<(), SandboxError> {
         }
         if env.wait_timeout(Duration::from_secs(10)).is_none() {
             problems.push(format!("process {} did not exit after SIGKILL", env.pid));
+            if let Some(uid) = env.uid.as_mut() {
+                uid.retire();
+            }
         }
     }
     if let Some(cgroup) = &env.cgroup {
