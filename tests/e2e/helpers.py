@@ -144,6 +144,9 @@ class IgnisServer:
         self.port = free_port()
         env = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "IGNIS_"))}
         env.update(self.extra_env)
+        # Unpacked code stays outside the data dir (which must hold no plaintext), inside the workdir
+        # so it is removed with it.
+        env.setdefault("IGNIS_CODE_CACHE_DIR", str(self.workdir / "code-cache"))
         env.setdefault("RUST_BACKTRACE", "1")
         env.setdefault("NO_COLOR", "1")
         self._log = open(self.log_path, "ab")

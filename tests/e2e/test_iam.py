@@ -4,10 +4,12 @@ from AddPermission, iam:PassRole, assumed-role sessions (trust policy, revocatio
 
 from __future__ import annotations
 
+import base64
 import datetime as dt
 import json
 import os
 import subprocess
+import uuid
 
 import pytest
 from botocore.exceptions import ClientError
@@ -473,3 +475,46 @@ def test_json_services_are_authorized_for_iam_users(server, make_user):
                  f"User: {user_arn(name)} is not authorized to perform: logs:DescribeLogGroups on resource: *")
     # The admin (account root) is not limited.
     assert status_of(server.client("logs").describe_log_groups()) == 200
+
+
+CREDS_ECHO = ("import os\ndef handler(event, context):\n"
+              "    return {k: os.environ.get(k) for k in ['AWS_ACCESS_KEY_ID', 'AWS_SECRET_ACCESS_KEY', 'AWS_SESSION_TOKEN']}\n")
+
+
+def test_function_gets_its_execution_role_credentials(server, iam, lam, cleanup):
+    import io
+    import zipfile
+
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w") as zf:
+        zf.writestr("app.py", CREDS_ECHO)
+    role_name = f"exec-{uuid.uuid4().hex[:8]}"
+    trust = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "sts:AssumeRole",
+                                                     "Principal": {"Service": "lambda.amazonaws.com"}}]}
+    role = iam.create_role(RoleName=role_name, AssumeRolePolicyDocument=json.dumps(trust))["Role"]
+    name = unique("roled")
+    cleanup.append(name)
+    lam.create_function(FunctionName=name, Runtime="python3.11", Role=role["Arn"], Handler="app.handler",
+                        Code={"ZipFile": buf.getvalue()})
+    resp = lam.invoke(FunctionName=name, LogType="Tail")
+    creds = json.loads(resp["Payload"].read())
+    assert "FunctionError" not in resp, (creds, base64.b64decode(resp["LogResult"]).decode())
+    assert creds["AWS_ACCESS_KEY_ID"].startswith("ASIA"), creds
+    assert creds["AWS_SECRET_ACCESS_KEY"] and creds["AWS_SESSION_TOKEN"]
+    admin_key = server.credentials[0]
+    assert creds["AWS_ACCESS_KEY_ID"] != admin_key
+
+    # The credentials are the role's: STS says so.
+    sts_client = server.client("sts", access_key=creds["AWS_ACCESS_KEY_ID"],
+                               secret_key=creds["AWS_SECRET_ACCESS_KEY"],
+                               session_token=creds["AWS_SESSION_TOKEN"])
+    ident = sts_client.get_caller_identity()
+    assert ident["Arn"] == f"arn:aws:sts::{ACCOUNT}:assumed-role/{role_name}/{name}"
+
+    # A role that does not exist yields no credentials at all.
+    other = unique("noroled")
+    cleanup.append(other)
+    lam.create_function(FunctionName=other, Runtime="python3.11", Role=f"arn:aws:iam::{ACCOUNT}:role/none",
+                        Handler="app.handler", Code={"ZipFile": buf.getvalue()})
+    none = json.loads(lam.invoke(FunctionName=other)["Payload"].read())
+    assert none == {"AWS_ACCESS_KEY_ID": None, "AWS_SECRET_ACCESS_KEY": None, "AWS_SESSION_TOKEN": None}

@@ -360,3 +360,10 @@ def test_provisioned_environments_come_back_after_restart(fresh_server):
     assert got["Status"] == "READY" and got["AvailableProvisionedConcurrentExecutions"] == 1, got
     resp, body = call(lam, name, Qualifier="1")
     assert json.loads(body) == "provisioned-concurrency"
+
+
+def test_invoke_without_payload_passes_an_empty_object(lam, cleanup):
+    name = make_fn(lam, cleanup, "def handler(event, context):\n    return {'event': event}\n")
+    resp = lam.invoke(FunctionName=name)
+    assert "FunctionError" not in resp
+    assert json.loads(resp["Payload"].read()) == {"event": {}}

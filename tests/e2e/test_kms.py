@@ -385,3 +385,34 @@ def test_policies_tags_and_re_encrypt(kms):
     assert (dec["Plaintext"], dec["KeyId"]) == (b"move me", other["Arn"])
     expect_error(lambda: kms.re_encrypt(CiphertextBlob=blob, DestinationKeyId=other["KeyId"]),
                  "InvalidCiphertextException", 400)
+
+
+ENV_ECHO = "import os\ndef handler(event, context):\n    return os.environ.get('SECRET')\n"
+
+
+def test_function_with_customer_key_fails_while_the_key_is_disabled(server, kms, lam, cleanup):
+    import io
+    import zipfile
+    from helpers import ROLE, unique
+
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w") as zf:
+        zf.writestr("app.py", ENV_ECHO)
+    key = kms.create_key(Description="function key")["KeyMetadata"]["Arn"]
+    name = unique("kmsfn")
+    cleanup.append(name)
+    created = lam.create_function(FunctionName=name, Runtime="python3.11", Role=ROLE, Handler="app.handler",
+                                  Code={"ZipFile": buf.getvalue()}, KMSKeyArn=key,
+                                  Environment={"Variables": {"SECRET": "v1"}})
+    assert created["KMSKeyArn"] == key
+    assert json.loads(lam.invoke(FunctionName=name)["Payload"].read()) == "v1"
+
+    kms.disable_key(KeyId=key)
+    expect_error(lambda: lam.invoke(FunctionName=name), "KMSDisabledException", 502)
+    kms.enable_key(KeyId=key)
+    assert json.loads(lam.invoke(FunctionName=name)["Payload"].read()) == "v1"
+
+    # A key that does not exist is refused when configured, as Lambda's CreateGrant fails.
+    missing = f"arn:aws:kms:{REGION}:{ACCOUNT}:key/{uuid.uuid4()}"
+    expect_error(lambda: lam.update_function_configuration(FunctionName=name, KMSKeyArn=missing),
+                 "InvalidParameterValueException", 400, "KMS key is invalid for CreateGrant")

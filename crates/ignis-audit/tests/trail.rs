@@ -22,7 +22,7 @@ fn event(i: usize, name: &str) -> AuditEvent {
         event_version: "1.08".into(),
         user_identity: UserIdentity {
             kind: "IAMUser".into(),
-            user_name: if i % 2 == 0 { "alice" } else { "bob" }.into(),
+            user_name: if i.is_multiple_of(2) { "alice" } else { "bob" }.into(),
             access_key_id: format!("AKIA{i:016}"),
             ..Default::default()
         },
@@ -64,7 +64,7 @@ async fn write_trail(dir: &Path, root: &RootKey, n: usize, digest_every: usize) 
                 "CreateFunction"
             },
         ));
-        if (i + 1) % digest_every == 0 {
+        if (i + 1).is_multiple_of(digest_every) {
             trail.digest_now().await;
         }
     }

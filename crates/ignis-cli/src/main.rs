@@ -98,6 +98,10 @@ struct ServerArgs {
     /// Most megabytes of function logs kept per log group (the oldest are dropped beyond it).
     #[arg(long, env = "IGNIS_LOG_GROUP_MAX_MB", default_value_t = 256)]
     log_group_max_mb: u64,
+    /// Directory for unpacked function code (plaintext; default: a root-only directory on /dev/shm,
+    /// outside the data dir).
+    #[arg(long, env = "IGNIS_CODE_CACHE_DIR")]
+    code_cache_dir: Option<PathBuf>,
     /// Seconds between signed digests of the audit trail (CloudTrail: one hour).
     #[arg(long, env = "IGNIS_AUDIT_DIGEST_INTERVAL", default_value_t = 3600)]
     audit_digest_interval: u64,
@@ -222,6 +226,62 @@ fn history(data_dir: &Path, name: &str, layer: bool, as_json: bool) -> anyhow::R
     Ok(())
 }
 
+/// Where unpacked code lives: `--code-cache-dir`, else a root-only directory on the memory-backed
+/// /dev/shm (named after the data dir, so restarts reuse it), else the system temp dir. Never inside
+/// the data dir: the data dir holds only ciphertext of customer code.
+fn code_cache_dir(args: &ServerArgs) -> anyhow::Result<PathBuf> {
+    let dir = match &args.code_cache_dir {
+        Some(d) => d.clone(),
+        None => {
+            let data = std::fs::canonicalize(&args.data_dir)
+                .unwrap_or_else(|_| args.data_dir.clone());
+            let id = &ignis_crypto::sha256_hex(data.as_os_str().as_encoded_bytes())[..16];
+            let shm = Path::new("/dev/shm");
+            let base = if shm.is_dir() {
+                shm.to_path_buf()
+            } else {
+                std::env::temp_dir()
+            };
+            base.join(format!("ignis-code-{id}"))
+        }
+    };
+    std::fs::create_dir_all(&dir).with_context(|| format!("creating {}", dir.display()))?;
+    std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o700))
+        .with_context(|| format!("restricting {}", dir.display()))?;
+    Ok(dir)
+}
+
+/// Execution-role credentials for environments, minted by the server's IAM service.
+struct RoleCredentialsFromIam(std::sync::Weak<AppState>);
+
+impl ignis_invoke::RoleCredentialSource for RoleCredentialsFromIam {
+    fn credentials<'a>(
+        &'a self,
+        role_arn: &'a str,
+        function_name: &'a str,
+        min_validity_s: i64,
+    ) -> std::pin::Pin<
+        Box<dyn std::future::Future<Output = Option<ignis_invoke::RoleCredentials>> + Send + 'a>,
+    > {
+        Box::pin(async move {
+            let state = self.0.upgrade()?;
+            let c = ignis_api::identity::issue_role_credentials(
+                &state,
+                role_arn,
+                function_name,
+                min_validity_s,
+            )
+            .await
+            .ok()??;
+            Some(ignis_invoke::RoleCredentials {
+                access_key_id: c.access_key_id,
+                secret_access_key: c.secret_access_key,
+                session_token: c.session_token,
+            })
+        })
+    }
+}
+
 fn check_args(args: &ServerArgs) -> anyhow::Result<()> {
     anyhow::ensure!(
         args.account_id.len() == 12 && args.account_id.bytes().all(|b| b.is_ascii_digit()),
@@ -275,6 +335,7 @@ async fn server(args: ServerArgs) -> anyhow::Result<()> {
     let invoke = ignis_invoke::InvokeService::start(
         ignis_invoke::InvokeConfig {
             state_dir: args.data_dir.join("worker"),
+            code_cache_dir: code_cache_dir(&args)?,
             region: args.region.clone(),
             account_concurrency: args.account_concurrency,
             idle_timeout: std::time::Duration::from_secs(args.idle_timeout),
@@ -334,6 +395,7 @@ async fn server(args: ServerArgs) -> anyhow::Result<()> {
         .start_pollers(async_settings)
         .await
         .context("starting the asynchronous invocation pollers")?;
+    invoke.set_role_credentials(Arc::new(RoleCredentialsFromIam(Arc::downgrade(&state))));
     state
         .kms
         .keyring()

@@ -80,6 +80,8 @@ pub(crate) struct CreateParams<'a> {
     pub provisioned: bool,
     /// Server metrics (sandbox creations and destructions), if the server keeps them.
     pub metrics: Option<Arc<ignis_observe::Metrics>>,
+    /// The execution role's temporary credentials, when the role exists.
+    pub role_credentials: Option<crate::RoleCredentials>,
 }
 
 /// Counts a provisioned environment as busy in the metrics until dropped.
@@ -210,6 +212,11 @@ fn environment(p: &CreateParams<'_>, stream: &str) -> Vec<(String, String)> {
         if let Some(level) = &cfg.logging_config.application_log_level {
             env.push(("AWS_LAMBDA_LOG_LEVEL".into(), level.to_ascii_uppercase()));
         }
+    }
+    if let Some(c) = &p.role_credentials {
+        env.push(("AWS_ACCESS_KEY_ID".into(), c.access_key_id.clone()));
+        env.push(("AWS_SECRET_ACCESS_KEY".into(), c.secret_access_key.clone()));
+        env.push(("AWS_SESSION_TOKEN".into(), c.session_token.clone()));
     }
     if let Some(vars) = cfg.environment.as_ref().map(|e| &e.variables) {
         for (k, v) in vars {

@@ -54,11 +54,37 @@ impl InvokeError {
     }
 }
 
+/// Temporary credentials of an execution role, as a function's environment receives them.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RoleCredentials {
+    /// `AWS_ACCESS_KEY_ID`.
+    pub access_key_id: String,
+    /// `AWS_SECRET_ACCESS_KEY`.
+    pub secret_access_key: String,
+    /// `AWS_SESSION_TOKEN`.
+    pub session_token: String,
+}
+
+/// Mints execution-role credentials (the IAM service of the server); `None` when the role does
+/// not exist, in which case the environment gets no credentials.
+pub trait RoleCredentialSource: Send + Sync + 'static {
+    /// Credentials of `role_arn` for `function_name`, valid for at least `min_validity_s` seconds.
+    fn credentials<'a>(
+        &'a self,
+        role_arn: &'a str,
+        function_name: &'a str,
+        min_validity_s: i64,
+    ) -> std::pin::Pin<Box<dyn std::future::Future<Output = Option<RoleCredentials>> + Send + 'a>>;
+}
+
 /// Settings of the invoke service.
 #[derive(Debug, Clone)]
 pub struct InvokeConfig {
-    /// Directory for unpacked code, runtime files, environment roots and logs.
+    /// Directory for runtime files and environment state.
     pub state_dir: PathBuf,
+    /// Directory for unpacked code and layers: plaintext, so it belongs in memory (tmpfs) outside
+    /// the data directory, readable by root only (see `ignis server --code-cache-dir`).
+    pub code_cache_dir: PathBuf,
     /// Region (environment variables).
     pub region: String,
     /// Account concurrency limit.
@@ -143,6 +169,8 @@ pub struct InvokeService {
     seq: AtomicU64,
     /// Log store and metrics, once the server sets them ([`InvokeService::set_observer`]).
     observer: std::sync::OnceLock<logs::Observer>,
+    /// Mints execution-role credentials ([`InvokeService::set_role_credentials`]).
+    role_credentials: std::sync::OnceLock<Arc<dyn RoleCredentialSource>>,
     queue: AsyncQueue,
     async_counters: AsyncCounters,
 }
@@ -180,7 +208,7 @@ impl InvokeService {
     ) -> Result<Arc<Self>, InvokeError> {
         let mut host = HostRuntimes::discover();
         runtimes::install_bootstraps(&cfg.state_dir.join("runtime"), &mut host)?;
-        let code = CodeCache::new(&cfg.state_dir.join("cache"), artifacts)?;
+        let code = CodeCache::new(&cfg.code_cache_dir, artifacts)?;
         let queue = AsyncQueue::start(meta.clone());
         let svc = Arc::new(Self {
             runtimes: host,
@@ -193,6 +221,7 @@ impl InvokeService {
             generation: Mutex::new(HashMap::new()),
             seq: AtomicU64::new(0),
             observer: std::sync::OnceLock::new(),
+            role_credentials: std::sync::OnceLock::new(),
             queue,
             async_counters: AsyncCounters::default(),
         });
@@ -211,6 +240,11 @@ impl InvokeService {
     /// Send function logs to the log store and invocation metrics to `observer` (once, at start).
     pub fn set_observer(&self, observer: logs::Observer) {
         let _ = self.observer.set(observer);
+    }
+
+    /// Give new environments their execution role's temporary credentials from `source`.
+    pub fn set_role_credentials(&self, source: Arc<dyn RoleCredentialSource>) {
+        let _ = self.role_credentials.set(source);
     }
 
     /// Whether `runtime` can run on this host (for CreateFunction/UpdateFunctionConfiguration).
@@ -501,6 +535,15 @@ impl InvokeService {
             );
         }
         let layers_dir = self.code.layers_dir(&layer_digests).await?;
+        let role_credentials = match self.role_credentials.get() {
+            // Environment variables cannot be refreshed: valid for the environment's whole life
+            // (STS caps sessions at 12 hours).
+            Some(source) => {
+                let life = self.cfg.max_env_lifetime.as_secs().min(12 * 3600) as i64;
+                source.credentials(&cfg.role, &cfg.function_name, life).await
+            }
+            None => None,
+        };
         let seq = self.seq.fetch_add(1, Ordering::Relaxed);
         env::create(env::CreateParams {
             sandbox: self.sandbox.clone(),
@@ -515,6 +558,7 @@ impl InvokeService {
             init_timeout: self.cfg.init_timeout,
             provisioned,
             metrics: self.observer.get().map(|o| o.metrics.clone()),
+            role_credentials,
         })
         .await
     }

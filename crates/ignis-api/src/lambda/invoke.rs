@@ -94,6 +94,12 @@ pub async fn invoke(
         .into());
     }
     let (cfg, alias) = resolve(&state, &r).await?;
+    // No payload: the function receives `{}`, as Lambda does.
+    let body = if body.is_empty() {
+        Bytes::from_static(b"{}")
+    } else {
+        body
+    };
     match invocation_type {
         "DryRun" => return Ok(StatusCode::NO_CONTENT.into_response()),
         "Event" => return enqueue(&state, r, request_id, &headers, body).await,
@@ -102,6 +108,15 @@ pub async fn invoke(
     let meta = function_meta(&state, &r.name).await?;
     let invoked_arn = cfg.function_arn.clone();
     let cfg = route(&state, cfg, alias.as_ref()).await?;
+    if let Some(key) = &cfg.kms_key_arn {
+        // The environment variables are under the customer's key: it must be usable.
+        crate::services::kms::check_function_key(
+            &state.kms,
+            key,
+            crate::services::kms::KeyCheck::Invoke,
+        )
+        .await?;
+    }
     let req = InvokeRequest {
         config: cfg,
         invoked_arn,
