@@ -233,8 +233,8 @@ fn code_cache_dir(args: &ServerArgs) -> anyhow::Result<PathBuf> {
     let dir = match &args.code_cache_dir {
         Some(d) => d.clone(),
         None => {
-            let data = std::fs::canonicalize(&args.data_dir)
-                .unwrap_or_else(|_| args.data_dir.clone());
+            let data =
+                std::fs::canonicalize(&args.data_dir).unwrap_or_else(|_| args.data_dir.clone());
             let id = &ignis_crypto::sha256_hex(data.as_os_str().as_encoded_bytes())[..16];
             let shm = Path::new("/dev/shm");
             let base = if shm.is_dir() {

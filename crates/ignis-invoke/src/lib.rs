@@ -540,7 +540,9 @@ impl InvokeService {
             // (STS caps sessions at 12 hours).
             Some(source) => {
                 let life = self.cfg.max_env_lifetime.as_secs().min(12 * 3600) as i64;
-                source.credentials(&cfg.role, &cfg.function_name, life).await
+                source
+                    .credentials(&cfg.role, &cfg.function_name, life)
+                    .await
             }
             None => None,
         };
