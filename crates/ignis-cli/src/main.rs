@@ -1,6 +1,7 @@
 //! The `ignis` binary: `ignis server` runs the whole platform on one machine with embedded storage.
 
 mod credentials;
+mod usage;
 
 use std::net::SocketAddr;
 use std::os::unix::fs::PermissionsExt;
@@ -45,6 +46,8 @@ enum Command {
         #[arg(long, env = "IGNIS_DATA_DIR", default_value = "./ignis-data")]
         data_dir: PathBuf,
     },
+    /// A month's bill from metered usage (requests, GB-seconds; free tier applied).
+    Usage(usage::UsageArgs),
 }
 
 #[derive(Subcommand, Debug)]
@@ -130,6 +133,9 @@ struct ServerArgs {
         value_parser = clap::builder::BoolishValueParser::new()
     )]
     strict_roles: bool,
+    /// Seconds between flushes of usage metering to the database (a crash loses at most this).
+    #[arg(long, env = "IGNIS_USAGE_FLUSH_INTERVAL", default_value_t = 5)]
+    usage_flush_interval: u64,
 }
 
 fn main() -> anyhow::Result<()> {
@@ -157,6 +163,7 @@ fn main() -> anyhow::Result<()> {
             json,
             data_dir,
         } => history(&data_dir, &name, layer, json),
+        Command::Usage(args) => runtime.block_on(usage::run(args)),
     }
 }
 
@@ -354,9 +361,15 @@ async fn server(args: ServerArgs) -> anyhow::Result<()> {
     // Buffered log writes reach their files within a second; retention is enforced as often.
     log_store.spawn_sweeper(std::time::Duration::from_secs(1));
     let metrics = Arc::new(ignis_observe::Metrics::new());
+    let meter = Arc::new(ignis_observe::metering::Meter::new(args.account_id.clone()));
+    let meter_flusher = meter.spawn_flusher(
+        meta.clone(),
+        std::time::Duration::from_secs(args.usage_flush_interval.max(1)),
+    );
     invoke.set_observer(ignis_invoke::logs::Observer {
         logs: log_store.clone(),
         metrics: metrics.clone(),
+        meter: meter.clone(),
     });
     let state = Arc::new(
         AppState::new(
@@ -450,6 +463,7 @@ async fn server(args: ServerArgs) -> anyhow::Result<()> {
     pollers.shutdown().await;
     invoke.shutdown();
     log_store.flush();
+    meter_flusher.stop().await;
     trail.close().await;
     meta.close().await;
     tracing::info!("ignis server stopped");

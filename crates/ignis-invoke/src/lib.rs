@@ -456,13 +456,16 @@ impl InvokeService {
         } else {
             self.destroy_all(vec![env]);
         }
-        if let Some(m) = metrics {
-            m.record_invoke(
+        if let Some(o) = self.observer.get() {
+            o.metrics.record_invoke(
                 &cfg.function_name,
                 resource,
                 outcome.duration,
                 outcome.function_error.is_some(),
             );
+            let billed = logs::billed_ms(outcome.duration);
+            o.meter
+                .record_invoke(&cfg.function_name, billed, cfg.memory_size);
         }
         Ok(InvokeResult {
             request_id,
@@ -496,6 +499,8 @@ impl InvokeService {
             o.metrics.record_init(name, resource, init);
             o.metrics
                 .record_invoke(name, resource, Duration::ZERO, true);
+            let billed = logs::billed_ms(Duration::ZERO);
+            o.meter.record_invoke(name, billed, req.config.memory_size);
         }
         InvokeResult {
             request_id: request_id.to_string(),

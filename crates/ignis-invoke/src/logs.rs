@@ -121,6 +121,11 @@ pub fn end_line(request_id: &str) -> String {
     format!("END RequestId: {request_id}\n")
 }
 
+/// Billed duration of a run: rounded up to the millisecond, at least 1 ms.
+pub fn billed_ms(duration: Duration) -> u64 {
+    (duration.as_micros() as u64).div_ceil(1000).max(1)
+}
+
 /// The REPORT line exactly as AWS formats it.
 pub fn report_line(
     request_id: &str,
@@ -130,7 +135,7 @@ pub fn report_line(
     init: Option<Duration>,
 ) -> String {
     let ms = duration.as_secs_f64() * 1000.0;
-    let billed = (duration.as_micros() as u64).div_ceil(1000).max(1);
+    let billed = billed_ms(duration);
     let used_mb = max_memory_bytes
         .map(|b| b.div_ceil(1024 * 1024))
         .unwrap_or(0);
@@ -292,6 +297,8 @@ pub struct Observer {
     pub logs: ignis_observe::LogStore,
     /// Prometheus metrics.
     pub metrics: std::sync::Arc<ignis_observe::Metrics>,
+    /// Usage metering (requests and billed GB-seconds).
+    pub meter: std::sync::Arc<ignis_observe::metering::Meter>,
 }
 
 /// The `resource` metric label of an invoked ARN: `NAME`, or `NAME:QUALIFIER` for a version or

@@ -1,7 +1,8 @@
 //! Observability of Ignis: the function log store with its CloudWatch Logs API subset
-//! ([`logs`]), and Prometheus metrics ([`metrics`]).
+//! ([`logs`]), Prometheus metrics ([`metrics`]) and usage metering ([`metering`]).
 
 pub mod logs;
+pub mod metering;
 pub mod metrics;
 
 pub use logs::{LogStore, LogStoreConfig, LogsApi};

@@ -9,6 +9,7 @@ pub mod kms;
 pub mod meta;
 mod migrate;
 pub mod queue;
+pub mod usage;
 
 pub use artifacts::ArtifactStore;
 pub use event_config::EventInvokeConfig;

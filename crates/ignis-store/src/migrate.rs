@@ -10,6 +10,7 @@ const MIGRATIONS: &[(i64, &str)] = &[
     (2, include_str!("../migrations/0002_async.sql")),
     (3, include_str!("../migrations/0003_iam.sql")),
     (4, include_str!("../migrations/0004_kms.sql")),
+    (5, include_str!("../migrations/0005_usage.sql")),
 ];
 
 /// Apply every migration newer than the database's recorded version, each in its own transaction.
