@@ -44,6 +44,8 @@ pub(crate) struct WarmEnv {
     pub provisioned: bool,
     /// Server metrics (sandbox destructions, live environments).
     metrics: Option<Arc<ignis_observe::Metrics>>,
+    /// The log store, whose file for this env's stream is closed when the env goes.
+    log_store: Option<ignis_observe::LogStore>,
     /// Function name and `NAME:VERSION`, the labels of its provisioned-concurrency metrics.
     metric_labels: (String, String),
 }
@@ -82,6 +84,8 @@ pub(crate) struct CreateParams<'a> {
     pub metrics: Option<Arc<ignis_observe::Metrics>>,
     /// The execution role's temporary credentials, when the role exists.
     pub role_credentials: Option<crate::RoleCredentials>,
+    /// The log store (the env's stream file is closed when the env is destroyed).
+    pub logs: Option<ignis_observe::LogStore>,
 }
 
 /// Counts a provisioned environment as busy in the metrics until dropped.
@@ -366,6 +370,7 @@ pub(crate) async fn create(
         log_file: None,
         provisioned: p.provisioned,
         metrics: p.metrics.clone(),
+        log_store: p.logs.clone(),
         metric_labels,
     }))
 }
@@ -554,6 +559,9 @@ impl WarmEnv {
     /// Kill and remove the environment.
     pub fn destroy(mut self, sandbox: &dyn Sandbox) {
         self.api.shutdown();
+        if let Some(store) = &self.log_store {
+            store.close_stream(&self.log_group, &self.stream);
+        }
         if let Some(env) = self.env.take() {
             destroy_env(sandbox, env, self.metrics.as_deref());
             if let Some(m) = &self.metrics {

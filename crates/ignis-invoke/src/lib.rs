@@ -566,6 +566,7 @@ impl InvokeService {
             provisioned,
             metrics: self.observer.get().map(|o| o.metrics.clone()),
             role_credentials,
+            logs: self.observer.get().map(|o| o.logs.clone()),
         })
         .await
     }

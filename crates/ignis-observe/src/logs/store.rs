@@ -764,6 +764,23 @@ impl LogStore {
         }
     }
 
+    /// Flush and close the file of a stream whose writer is gone (its environment was destroyed);
+    /// a later append reopens it.
+    pub fn close_stream(&self, group: &str, stream: &str) {
+        let mut state = self.lock();
+        if let Some(s) = state
+            .groups
+            .get_mut(group)
+            .and_then(|g| g.streams.get_mut(stream))
+        {
+            if let Some((_, mut w)) = s.writer.take() {
+                if let Err(e) = w.flush() {
+                    tracing::warn!(error = %e, "flushing a closed log stream failed");
+                }
+            }
+        }
+    }
+
     /// Run [`LogStore::sweep`] every `every` until the store is dropped (needs a tokio runtime).
     pub fn spawn_sweeper(&self, every: Duration) {
         let weak = Arc::downgrade(&self.inner);
