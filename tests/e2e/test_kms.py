@@ -13,7 +13,7 @@ import uuid
 
 import pytest
 
-from helpers import ACCOUNT, AWS_CLI, REGION, UUID_RE, expect_error
+from helpers import ACCOUNT, REGION, UUID_RE, expect_error, run_aws
 
 KEY_ARN_PREFIX = f"arn:aws:kms:{REGION}:{ACCOUNT}:key/"
 
@@ -30,18 +30,7 @@ def kms_noval(server):
 
 def run_kms(srv, *args: str, timeout: float = 60.0) -> subprocess.CompletedProcess:
     """`aws kms ...` (CLI from the venv) against `srv`."""
-    if not AWS_CLI.exists():
-        pytest.fail(f"aws CLI not found at {AWS_CLI}")
-    env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
-    env.update(
-        AWS_SHARED_CREDENTIALS_FILE=str(srv.credentials_file),
-        AWS_CONFIG_FILE="/dev/null",
-        AWS_DEFAULT_REGION=REGION,
-        AWS_MAX_ATTEMPTS="1",
-        AWS_PAGER="",
-    )
-    cmd = [str(AWS_CLI), "kms", *args, "--endpoint-url", srv.endpoint, "--output", "json"]
-    return subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=timeout)
+    return run_aws(srv, *args, timeout=timeout, service="kms")
 
 
 def ok(proc) -> dict:

@@ -12,9 +12,7 @@ from __future__ import annotations
 
 import base64
 import json
-import os
 import re
-import subprocess
 import time
 import uuid
 from collections import defaultdict
@@ -23,12 +21,12 @@ import pytest
 from botocore.exceptions import ClientError
 
 from helpers import (
-    AWS_CLI,
     REGION,
     create_function,
     expect_error,
     http_get,
     make_zip,
+    run_aws,
     unique,
     wait_ready,
 )
@@ -203,16 +201,7 @@ def test_tail_follow_protocol(lam, logs, printer):
 
 
 def run_aws_logs(srv, *args, timeout=60.0):
-    env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
-    env.update(
-        AWS_SHARED_CREDENTIALS_FILE=str(srv.credentials_file),
-        AWS_CONFIG_FILE="/dev/null",
-        AWS_DEFAULT_REGION=REGION,
-        AWS_MAX_ATTEMPTS="1",
-        AWS_PAGER="",
-    )
-    cmd = [str(AWS_CLI), "logs", *args, "--endpoint-url", srv.endpoint, "--output", "json"]
-    return subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=timeout)
+    return run_aws(srv, *args, timeout=timeout, service="logs")
 
 
 def test_aws_cli_filter_log_events_and_describe(server, lam, printer):
