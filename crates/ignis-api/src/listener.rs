@@ -4,7 +4,7 @@
 //! stall the others; and [`PeerAddr`], the client address middleware sees for either.
 
 use std::net::SocketAddr;
-use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
+use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
@@ -122,22 +122,10 @@ fn ensure_self_signed(dir: &Path, listen: SocketAddr) -> Result<(PathBuf, PathBu
     }
     let generated =
         rcgen::generate_simple_self_signed(names).map_err(|e| TlsError::Generate(e.to_string()))?;
-    write_private(&key_path, generated.key_pair.serialize_pem().as_bytes())
+    ignis_crypto::write_secret_file(&key_path, generated.key_pair.serialize_pem().as_bytes())
         .map_err(file_err(&key_path))?;
     std::fs::write(&cert_path, generated.cert.pem()).map_err(file_err(&cert_path))?;
     Ok((cert_path, key_path))
-}
-
-fn write_private(path: &Path, data: &[u8]) -> std::io::Result<()> {
-    use std::io::Write;
-    let mut f = std::fs::OpenOptions::new()
-        .write(true)
-        .create_new(true)
-        .mode(0o600)
-        .open(path)?;
-    f.write_all(data)?;
-    f.sync_all()?;
-    Ok(())
 }
 
 /// A listener handing axum connections whose TLS handshake has completed.

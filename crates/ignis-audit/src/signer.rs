@@ -35,7 +35,7 @@ impl Signer {
                 let doc = Ed25519KeyPair::generate_pkcs8(&SystemRandom::new())
                     .map_err(|_| AuditError::Crypto("generating the signing key".into()))?;
                 let pkcs8 = doc.as_ref().to_vec();
-                write_new(&key_path, &root.seal(&pkcs8, SEAL_CONTEXT)?, 0o600)?;
+                ignis_crypto::write_secret_file(&key_path, &root.seal(&pkcs8, SEAL_CONTEXT)?)?;
                 pkcs8
             }
             Err(e) => return Err(e.into()),
@@ -70,18 +70,6 @@ pub fn verify_signature(public_hex: &str, message: &[u8], sig: &[u8]) -> bool {
     UnparsedPublicKey::new(&signature::ED25519, public)
         .verify(message, sig)
         .is_ok()
-}
-
-fn write_new(path: &Path, data: &[u8], mode: u32) -> std::io::Result<()> {
-    use std::io::Write;
-    use std::os::unix::fs::OpenOptionsExt;
-    let mut f = std::fs::OpenOptions::new()
-        .write(true)
-        .create_new(true)
-        .mode(mode)
-        .open(path)?;
-    f.write_all(data)?;
-    f.sync_all()
 }
 
 #[cfg(test)]

@@ -2,8 +2,7 @@
 //! data keys of every envelope and the secrets stored in the metadata store.
 
 use std::fs;
-use std::io::Write;
-use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
+use std::os::unix::fs::PermissionsExt;
 use std::path::Path;
 
 use aws_lc_rs::aead::{Aad, LessSafeKey, Nonce, UnboundKey, AES_256_GCM, NONCE_LEN};
@@ -61,14 +60,7 @@ impl RootKey {
             }
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
                 let bytes = random_array::<32>()?;
-                let mut file = fs::OpenOptions::new()
-                    .write(true)
-                    .create_new(true)
-                    .mode(0o600)
-                    .open(path)
-                    .map_err(|e| err(e.to_string()))?;
-                file.write_all(format!("{}\n", hex::encode(bytes)).as_bytes())
-                    .and_then(|_| file.sync_all())
+                crate::write_secret_file(path, format!("{}\n", hex::encode(bytes)).as_bytes())
                     .map_err(|e| err(e.to_string()))?;
                 Self::from_bytes(&bytes)
             }
